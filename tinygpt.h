@@ -1,0 +1,2168 @@
+/* tinygpt.h - v0.1 - a character-level GPT you can train and sample in plain C.
+   MIT licence: see the end of this file.
+
+   Do this in exactly one C or C++ file before including it:
+       #define TINYGPT_IMPLEMENTATION
+       #include "tinygpt.h"
+
+   A whole program (error checks elided; every call returns 0 on success):
+
+       tinygpt_vocab vocab; tinygpt_model model; tinygpt_error err;
+       tinygpt_config cfg = {0, 64, 2, 4, 64};        // V (from vocab), T, L, H, C
+       tinygpt_train_config tc = tinygpt_train_config_default();
+       tinygpt_vocab_build(&vocab, text, text_len, &err);
+       tinygpt_encode(&vocab, text, text_len, ids, &n_ids, &err);
+       tinygpt_model_create(&model, &cfg, &vocab, &tc, &err);
+       for (i = 0; i < 1000; i++) {
+           tinygpt_get_batch(ids, n_ids, 8, 64, &model.rng, x, y, &err);
+           tinygpt_train_step(&model, x, y, 8, 64, &loss, &err);
+       }
+       tinygpt_generate(&model, ids, 1, 200, 0.8f, 40, 1.0f, &rng, out, NULL, NULL, &err);
+       tinygpt_model_free(&model); tinygpt_vocab_free(&vocab);
+
+   Options (define before including the implementation):
+     TINYGPT_MALLOC(size) / TINYGPT_FREE(ptr)  your allocator (define both or neither)
+     TINYGPT_STATIC                            make every function static
+     TINYGPT_NO_STDIO                          leave out file loading and saving
+
+   Errors: no function prints, exits or asserts on input. Failures return a
+   nonzero status and, when the caller passes a tinygpt_error, a message that
+   names the problem (a byte offset, a character, a checkpoint field, a file).
+*/
+#ifndef TINYGPT_H
+#define TINYGPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef TINYGPT_STATIC
+#define TINYGPT_DEF static
+#else
+#define TINYGPT_DEF extern
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+typedef struct tinygpt_error {
+    char message[256];
+} tinygpt_error;
+
+/* ---------------------------------------------------------------- rng */
+
+/* splitmix64: any 64-bit state is valid. Owned by the caller; no hidden seed. */
+typedef struct tinygpt_rng {
+    uint64_t state;
+} tinygpt_rng;
+
+TINYGPT_DEF void     tinygpt_rng_seed(tinygpt_rng *rng, uint64_t seed);
+TINYGPT_DEF uint64_t tinygpt_rng_u64(tinygpt_rng *rng);
+TINYGPT_DEF float    tinygpt_rng_float(tinygpt_rng *rng);             /* [0, 1) */
+TINYGPT_DEF size_t   tinygpt_rng_below(tinygpt_rng *rng, size_t n);   /* [0, n), n > 0 */
+TINYGPT_DEF float    tinygpt_rng_normal(tinygpt_rng *rng);            /* N(0, 1) */
+
+/* ---------------------------------------------------------------- vocabulary */
+
+/* Character vocabulary over Unicode code points: token id i is codepoints[i]. */
+typedef struct tinygpt_vocab {
+    int       size;
+    uint32_t *codepoints;  /* [size] */
+    uint32_t *sorted;      /* [size] code points ascending, for encoding */
+    int32_t  *sorted_ids;  /* [size] id of sorted[i] */
+} tinygpt_vocab;
+
+/* Distinct code points of UTF-8 `text`, ascending. Fails on malformed UTF-8
+   (naming the byte offset) or empty text. On failure *vocab is zeroed. */
+TINYGPT_DEF int  tinygpt_vocab_build(tinygpt_vocab *vocab, const char *text, size_t len,
+                                     tinygpt_error *err);
+/* A vocabulary with the given code points in the given order (distinct, valid). */
+TINYGPT_DEF int  tinygpt_vocab_from_codepoints(tinygpt_vocab *vocab, const uint32_t *cps, int n,
+                                               tinygpt_error *err);
+TINYGPT_DEF void tinygpt_vocab_free(tinygpt_vocab *vocab);  /* safe on a zeroed vocab */
+/* Token id of a code point, or -1. */
+TINYGPT_DEF int32_t tinygpt_vocab_find(const tinygpt_vocab *vocab, uint32_t codepoint);
+
+/* UTF-8 text to ids. `ids` must hold `len` entries (at most one token per byte);
+   *n_ids receives the count. Fails on malformed UTF-8 or a character missing
+   from the vocabulary, naming it and its byte offset. */
+TINYGPT_DEF int tinygpt_encode(const tinygpt_vocab *vocab, const char *text, size_t len,
+                               int32_t *ids, size_t *n_ids, tinygpt_error *err);
+/* Ids to UTF-8. `out` must hold 4*n + 1 bytes; it is NUL-terminated and
+   *out_len gets the byte count. Fails on an id outside the vocabulary. */
+TINYGPT_DEF int tinygpt_decode(const tinygpt_vocab *vocab, const int32_t *ids, size_t n,
+                               char *out, size_t *out_len, tinygpt_error *err);
+/* UTF-8 of one token into out[0..3]; returns its byte count, or 0 for a bad id. */
+TINYGPT_DEF int tinygpt_token_utf8(const tinygpt_vocab *vocab, int32_t id, char out[4]);
+
+/* ---------------------------------------------------------------- data */
+
+#ifndef TINYGPT_NO_STDIO
+/* Whole file into a new buffer (NUL-terminated for convenience; free it with
+   tinygpt_free). Names the file on failure. */
+TINYGPT_DEF int tinygpt_read_file(const char *path, char **data, size_t *len, tinygpt_error *err);
+#endif
+TINYGPT_DEF void *tinygpt_alloc(size_t size);  /* the library's allocator, for buffers it hands out */
+TINYGPT_DEF void  tinygpt_free(void *ptr);
+
+/* Number of tokens in the training split: the first 90%; the rest is validation. */
+TINYGPT_DEF size_t tinygpt_train_split(size_t n_tokens);
+
+/* B random windows of T+1 tokens from tokens[0..n): inputs[b*T + t] = tokens[i+t],
+   targets[b*T + t] = tokens[i+t+1]. Fails if n < T + 1. */
+TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T, tinygpt_rng *rng,
+                                  int32_t *inputs, int32_t *targets, tinygpt_error *err);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct tinygpt_config {
+    int vocab_size;  /* V */
+    int block_size;  /* T: longest context */
+    int n_layer;     /* L */
+    int n_head;      /* H, divides C */
+    int n_embd;      /* C */
+} tinygpt_config;
+
+/* Training hyperparameters; stored in checkpoints (see FORMAT.md). */
+typedef struct tinygpt_train_config {
+    float    learning_rate;  /* peak, after warmup */
+    float    min_lr;         /* where the cosine decay ends */
+    float    beta1, beta2, eps;
+    float    weight_decay;   /* decoupled; 2-D weights only */
+    float    grad_clip;      /* max global L2 norm; 0 = none */
+    float    dropout;
+    uint32_t warmup_steps;
+    uint32_t batch_size;     /* informational; 0 if unknown */
+    uint64_t max_steps;      /* schedule length; 0 = constant lr after warmup */
+    uint64_t seed;
+} tinygpt_train_config;
+
+/* lr 3e-4, min_lr 3e-5, betas 0.9/0.95, eps 1e-8, weight decay 0.1, clip 1.0,
+   dropout 0.1, warmup 100, max_steps 0, seed 1337. */
+TINYGPT_DEF tinygpt_train_config tinygpt_train_config_default(void);
+
+/* Checks shapes and hyperparameters; names the first bad field. */
+TINYGPT_DEF int tinygpt_config_check(const tinygpt_config *cfg, tinygpt_error *err);
+TINYGPT_DEF int tinygpt_train_config_check(const tinygpt_train_config *tc, tinygpt_error *err);
+/* Parameter count P per FORMAT.md, or 0 if it overflows. */
+TINYGPT_DEF size_t tinygpt_num_params(const tinygpt_config *cfg);
+/* Learning rate used by the update that makes step s+1 (FORMAT.md schedule). */
+TINYGPT_DEF float tinygpt_lr(const tinygpt_train_config *tc, uint64_t s);
+
+struct tinygpt_acts;  /* activations and scratch, private */
+
+typedef struct tinygpt_model {
+    tinygpt_config       config;
+    tinygpt_train_config train;
+    tinygpt_vocab        vocab;
+    uint64_t             step;        /* optimizer updates taken */
+    tinygpt_rng          rng;         /* batches and dropout; saved in checkpoints */
+    size_t               num_params;  /* P */
+    float               *params;      /* [P] in FORMAT.md order */
+    float               *grads;       /* [P] or NULL until the first backward */
+    float               *m, *v;       /* [P] AdamW moments, or NULL until the first update */
+    float                last_grad_norm;  /* before clipping, from the last update */
+    int                  threads;     /* 0 = library default */
+    struct tinygpt_acts *acts;
+} tinygpt_model;
+
+/* A new model for `vocab` (copied; cfg->vocab_size is set from it), with
+   GPT-2 initialisation (normal std 0.02, zero biases, unit LayerNorm weights)
+   drawn from tc->seed; model->rng starts from the same seed. */
+TINYGPT_DEF int  tinygpt_model_create(tinygpt_model *model, const tinygpt_config *cfg,
+                                      const tinygpt_vocab *vocab, const tinygpt_train_config *tc,
+                                      tinygpt_error *err);
+TINYGPT_DEF void tinygpt_model_free(tinygpt_model *model);  /* safe on a zeroed or half-built model */
+
+/* Forward pass over B sequences of T <= block_size tokens. With targets,
+   *loss gets the mean cross-entropy (loss may be NULL). training != 0 applies
+   dropout (drawing its seed from model->rng) and keeps what backward needs. */
+TINYGPT_DEF int tinygpt_forward(tinygpt_model *model, const int32_t *inputs, const int32_t *targets,
+                                int B, int T, int training, float *loss, tinygpt_error *err);
+/* Logits [B*T, V] of the last forward. */
+TINYGPT_DEF const float *tinygpt_logits(const tinygpt_model *model);
+TINYGPT_DEF void tinygpt_zero_grad(tinygpt_model *model);
+/* Adds the gradient of the last forward's mean loss into model->grads
+   (allocated and zeroed on first use). Needs a forward with targets. */
+TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err);
+/* Clip, then one AdamW update at lr(step); step++. A non-finite gradient
+   norm is an error and nothing changes. grad_norm (may be NULL) gets the norm
+   before clipping. */
+TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, tinygpt_error *err);
+/* zero_grad + forward(training) + backward + optimizer_step. A non-finite
+   loss is an error and no update is taken. */
+TINYGPT_DEF int tinygpt_train_step(tinygpt_model *model, const int32_t *inputs,
+                                   const int32_t *targets, int B, int T, float *loss,
+                                   tinygpt_error *err);
+
+/* Mean loss (dropout off) over `iters` random batches of B x block_size from
+   tokens[0..n), drawn from `rng`. */
+TINYGPT_DEF int tinygpt_estimate_loss(tinygpt_model *model, const int32_t *tokens, size_t n, int B,
+                                      int iters, tinygpt_rng *rng, float *loss, tinygpt_error *err);
+/* Mean next-token loss (dropout off) over the consecutive windows
+   k*T .. k*T+T (T = block_size) of tokens[0..n), every window with
+   k*T + T + 1 <= n, evaluated B windows at a time. */
+TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tokens, size_t n,
+                                        int B, double *loss, tinygpt_error *err);
+
+/* ---------------------------------------------------------------- sampling */
+
+/* Called with each new token as it is sampled; return nonzero to stop. */
+typedef int (*tinygpt_token_fn)(void *user, int32_t token);
+
+/* Extends `context` (n_context >= 1 ids) by up to max_new_tokens, each drawn
+   from the last position's logits over the last block_size tokens:
+   logits / temperature, then top_k, then top_p (nucleus), then a draw from rng.
+   temperature 0 = greedy; top_k 0 = all (values above V mean all);
+   top_p 1 = all. Temperature < 0, top_k < 0, or top_p outside (0, 1] is an
+   error. New ids go to out[] (may be NULL; else max_new_tokens entries) and
+   to on_token (may be NULL). *n_out (may be NULL) gets the count. */
+TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, size_t n_context,
+                                 size_t max_new_tokens, float temperature, int top_k, float top_p,
+                                 tinygpt_rng *rng, int32_t *out, size_t *n_out,
+                                 tinygpt_token_fn on_token, void *user, tinygpt_error *err);
+
+/* ---------------------------------------------------------------- checkpoints (FORMAT.md v1) */
+
+/* Reads a checkpoint from memory, enforcing every reading rule of FORMAT.md.
+   On success *model (zeroed, or a model to replace) holds it; on failure
+   *model is unchanged. AdamW moments are restored when present. */
+TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len,
+                                    tinygpt_error *err);
+#ifndef TINYGPT_NO_STDIO
+TINYGPT_DEF int tinygpt_load(tinygpt_model *model, const char *path, tinygpt_error *err);
+/* Writes path.tmp, then renames it over path, so a crash never leaves a
+   partial file where a good one was. with_optimizer stores m and v (if the
+   model has them). */
+TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,
+                             tinygpt_error *err);
+#endif
+/* Bytes a checkpoint of this model takes. */
+TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_optimizer);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TINYGPT_H */
+
+/* ======================================================================== */
+/*                              IMPLEMENTATION                              */
+/* ======================================================================== */
+#ifdef TINYGPT_IMPLEMENTATION
+#ifndef TINYGPT_IMPLEMENTATION_DONE
+#define TINYGPT_IMPLEMENTATION_DONE
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(TINYGPT_MALLOC) && !defined(TINYGPT_FREE)
+#error "tinygpt: define TINYGPT_FREE along with TINYGPT_MALLOC"
+#endif
+#if defined(TINYGPT_FREE) && !defined(TINYGPT_MALLOC)
+#error "tinygpt: define TINYGPT_MALLOC along with TINYGPT_FREE"
+#endif
+#ifndef TINYGPT_MALLOC
+#define TINYGPT_MALLOC(size) malloc(size)
+#define TINYGPT_FREE(ptr) free(ptr)
+#endif
+
+/* The checkpoint format stores IEEE binary32; refuse to build where float is not that. */
+typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 24) ? 1 : -1];
+
+#ifdef _OPENMP
+#include <omp.h>
+#define TINYGPT__PRAGMA(x) _Pragma(#x)
+#define TINYGPT__PARALLEL_FOR(nthreads) TINYGPT__PRAGMA(omp parallel for schedule(static) num_threads(nthreads))
+#else
+#define TINYGPT__PARALLEL_FOR(nthreads)
+#endif
+
+/* ---------------------------------------------------------------- errors, memory */
+
+static int tinygpt__fail(tinygpt_error *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+TINYGPT_DEF void *tinygpt_alloc(size_t size) { return TINYGPT_MALLOC(size ? size : 1); }
+TINYGPT_DEF void tinygpt_free(void *ptr) { if (ptr) TINYGPT_FREE(ptr); }
+
+/* a*b, or 0 with *ok cleared when it overflows size_t. */
+static size_t tinygpt__mul(size_t a, size_t b, int *ok)
+{
+    if (a != 0 && b > SIZE_MAX / a) { *ok = 0; return 0; }
+    return a * b;
+}
+static size_t tinygpt__add(size_t a, size_t b, int *ok)
+{
+    if (b > SIZE_MAX - a) { *ok = 0; return 0; }
+    return a + b;
+}
+
+/* n floats, zeroed; NULL on overflow or out of memory. */
+static float *tinygpt__alloc_floats(size_t n)
+{
+    float *p;
+    if (n > SIZE_MAX / sizeof(float)) return NULL;
+    p = (float *)tinygpt_alloc(n * sizeof(float));
+    if (p) memset(p, 0, n * sizeof(float));
+    return p;
+}
+
+/* ---------------------------------------------------------------- rng */
+
+TINYGPT_DEF void tinygpt_rng_seed(tinygpt_rng *rng, uint64_t seed) { rng->state = seed; }
+
+/* splitmix64's output mix: a strong bijective hash of 64 bits. */
+static uint64_t tinygpt__mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+TINYGPT_DEF uint64_t tinygpt_rng_u64(tinygpt_rng *rng)
+{
+    rng->state += 0x9E3779B97F4A7C15ull;
+    return tinygpt__mix64(rng->state);
+}
+
+TINYGPT_DEF float tinygpt_rng_float(tinygpt_rng *rng)
+{
+    return (float)(tinygpt_rng_u64(rng) >> 40) * (1.0f / 16777216.0f);
+}
+
+TINYGPT_DEF size_t tinygpt_rng_below(tinygpt_rng *rng, size_t n)
+{
+    return (size_t)(tinygpt_rng_u64(rng) % (uint64_t)n);
+}
+
+TINYGPT_DEF float tinygpt_rng_normal(tinygpt_rng *rng)
+{
+    /* Box-Muller in double; u1 in (0, 1] so the log is finite. */
+    double u1 = ((double)(tinygpt_rng_u64(rng) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    double u2 = (double)(tinygpt_rng_u64(rng) >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+/* ---------------------------------------------------------------- utf-8 and vocabulary */
+
+/* Decodes one code point from s[0..len). Returns its byte length, or 0 if the
+   bytes there are not well-formed UTF-8 (overlong, surrogate, > U+10FFFF, cut off). */
+static int tinygpt__utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+    uint32_t c, min;
+    int n, i;
+    if (len == 0) return 0;
+    c = s[0];
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; c &= 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; c &= 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; c &= 0x07; min = 0x10000; }
+    else return 0;
+    if (len < (size_t)n) return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return n;
+}
+
+static int tinygpt__utf8_encode(uint32_t cp, char out[4])
+{
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 0x3F)); return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F)); return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+static int tinygpt__valid_codepoint(uint32_t cp)
+{
+    return cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+}
+
+static int tinygpt__bad_utf8(tinygpt_error *err, const unsigned char *s, size_t len, size_t at)
+{
+    return tinygpt__fail(err, "malformed UTF-8 at byte offset %lu (byte 0x%02X)",
+                         (unsigned long)at, at < len ? s[at] : 0);
+}
+
+TINYGPT_DEF void tinygpt_vocab_free(tinygpt_vocab *vocab)
+{
+    tinygpt_free(vocab->codepoints);
+    tinygpt_free(vocab->sorted);
+    tinygpt_free(vocab->sorted_ids);
+    memset(vocab, 0, sizeof *vocab);
+}
+
+TINYGPT_DEF int tinygpt_vocab_from_codepoints(tinygpt_vocab *vocab, const uint32_t *cps, int n,
+                                              tinygpt_error *err)
+{
+    tinygpt_vocab v;
+    int i, j;
+    memset(vocab, 0, sizeof *vocab);
+    if (n < 1) return tinygpt__fail(err, "vocabulary is empty");
+    for (i = 0; i < n; i++)
+        if (!tinygpt__valid_codepoint(cps[i]))
+            return tinygpt__fail(err, "vocabulary entry %d: invalid code point 0x%lX", i,
+                                 (unsigned long)cps[i]);
+    v.size = n;
+    v.codepoints = (uint32_t *)tinygpt_alloc((size_t)n * sizeof(uint32_t));
+    v.sorted = (uint32_t *)tinygpt_alloc((size_t)n * sizeof(uint32_t));
+    v.sorted_ids = (int32_t *)tinygpt_alloc((size_t)n * sizeof(int32_t));
+    if (!v.codepoints || !v.sorted || !v.sorted_ids) {
+        tinygpt_vocab_free(&v);
+        return tinygpt__fail(err, "out of memory for a vocabulary of %d entries", n);
+    }
+    memcpy(v.codepoints, cps, (size_t)n * sizeof(uint32_t));
+    /* insertion sort of (code point, id) pairs: vocabularies are small and
+       usually already ascending, which makes this linear */
+    for (i = 0; i < n; i++) {
+        uint32_t cp = cps[i];
+        for (j = i; j > 0 && v.sorted[j - 1] > cp; j--) {
+            v.sorted[j] = v.sorted[j - 1];
+            v.sorted_ids[j] = v.sorted_ids[j - 1];
+        }
+        v.sorted[j] = cp;
+        v.sorted_ids[j] = (int32_t)i;
+    }
+    for (i = 1; i < n; i++)
+        if (v.sorted[i] == v.sorted[i - 1]) {
+            uint32_t dup = v.sorted[i];
+            tinygpt_vocab_free(&v);
+            return tinygpt__fail(err, "vocabulary repeats code point U+%04lX", (unsigned long)dup);
+        }
+    *vocab = v;
+    return 0;
+}
+
+TINYGPT_DEF int tinygpt_vocab_build(tinygpt_vocab *vocab, const char *text, size_t len,
+                                    tinygpt_error *err)
+{
+    /* one bit per code point: 0x110000 bits = 136 KiB, and the result comes out sorted */
+    const unsigned char *s = (const unsigned char *)text;
+    unsigned char *seen;
+    uint32_t *cps, cp;
+    size_t i = 0;
+    int n = 0, rc;
+    memset(vocab, 0, sizeof *vocab);
+    if (len == 0) return tinygpt__fail(err, "cannot build a vocabulary from empty text");
+    seen = (unsigned char *)tinygpt_alloc(0x110000 / 8);
+    if (!seen) return tinygpt__fail(err, "out of memory building the vocabulary");
+    memset(seen, 0, 0x110000 / 8);
+    while (i < len) {
+        int k = tinygpt__utf8_decode(s + i, len - i, &cp);
+        if (k == 0) {
+            tinygpt_free(seen);
+            return tinygpt__bad_utf8(err, s, len, i);
+        }
+        if (!(seen[cp >> 3] & (1u << (cp & 7)))) { seen[cp >> 3] |= (unsigned char)(1u << (cp & 7)); n++; }
+        i += (size_t)k;
+    }
+    cps = (uint32_t *)tinygpt_alloc((size_t)n * sizeof(uint32_t));
+    if (!cps) {
+        tinygpt_free(seen);
+        return tinygpt__fail(err, "out of memory building the vocabulary");
+    }
+    n = 0;
+    for (cp = 0; cp < 0x110000; cp++)
+        if (seen[cp >> 3] & (1u << (cp & 7))) cps[n++] = cp;
+    rc = tinygpt_vocab_from_codepoints(vocab, cps, n, err);
+    tinygpt_free(cps);
+    tinygpt_free(seen);
+    return rc;
+}
+
+TINYGPT_DEF int32_t tinygpt_vocab_find(const tinygpt_vocab *vocab, uint32_t cp)
+{
+    int lo = 0, hi = vocab->size - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (vocab->sorted[mid] == cp) return vocab->sorted_ids[mid];
+        if (vocab->sorted[mid] < cp) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+}
+
+TINYGPT_DEF int tinygpt_encode(const tinygpt_vocab *vocab, const char *text, size_t len,
+                               int32_t *ids, size_t *n_ids, tinygpt_error *err)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, n = 0;
+    *n_ids = 0;
+    while (i < len) {
+        uint32_t cp;
+        int32_t id;
+        int k = tinygpt__utf8_decode(s + i, len - i, &cp);
+        if (k == 0) return tinygpt__bad_utf8(err, s, len, i);
+        id = tinygpt_vocab_find(vocab, cp);
+        if (id < 0) {
+            char shown[5] = {0};
+            int m = tinygpt__utf8_encode(cp, shown);
+            if (cp < 0x20 || cp == 0x7F) m = 0; /* don't print control characters raw */
+            shown[m] = 0;
+            return tinygpt__fail(err, "character U+%04lX '%s' at byte offset %lu is not in the vocabulary",
+                                 (unsigned long)cp, shown, (unsigned long)i);
+        }
+        ids[n++] = id;
+        i += (size_t)k;
+    }
+    *n_ids = n;
+    return 0;
+}
+
+TINYGPT_DEF int tinygpt_token_utf8(const tinygpt_vocab *vocab, int32_t id, char out[4])
+{
+    if (id < 0 || id >= vocab->size) return 0;
+    return tinygpt__utf8_encode(vocab->codepoints[id], out);
+}
+
+TINYGPT_DEF int tinygpt_decode(const tinygpt_vocab *vocab, const int32_t *ids, size_t n,
+                               char *out, size_t *out_len, tinygpt_error *err)
+{
+    size_t i, len = 0;
+    for (i = 0; i < n; i++) {
+        int k = tinygpt_token_utf8(vocab, ids[i], out + len);
+        if (k == 0) {
+            out[len] = 0;
+            *out_len = len;
+            return tinygpt__fail(err, "token id %ld at position %lu is outside the vocabulary (size %d)",
+                                 (long)ids[i], (unsigned long)i, vocab->size);
+        }
+        len += (size_t)k;
+    }
+    out[len] = 0;
+    *out_len = len;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- data */
+
+#ifndef TINYGPT_NO_STDIO
+TINYGPT_DEF int tinygpt_read_file(const char *path, char **data, size_t *len, tinygpt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    *data = NULL;
+    *len = 0;
+    if (!f) return tinygpt__fail(err, "cannot open '%s' for reading", path);
+    /* read in growing chunks: works for pipes and needs no ftell (32-bit long) */
+    for (;;) {
+        size_t got;
+        if (cap - n < 65536) {
+            size_t newcap = cap ? cap * 2 : 1 << 20;
+            char *nb;
+            if (newcap < cap || newcap == SIZE_MAX) { tinygpt_free(buf); fclose(f); return tinygpt__fail(err, "'%s' is too large", path); }
+            nb = (char *)tinygpt_alloc(newcap + 1);
+            if (!nb) { tinygpt_free(buf); fclose(f); return tinygpt__fail(err, "out of memory reading '%s'", path); }
+            if (n) memcpy(nb, buf, n);
+            tinygpt_free(buf);
+            buf = nb;
+            cap = newcap;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) { tinygpt_free(buf); fclose(f); return tinygpt__fail(err, "error reading '%s'", path); }
+    fclose(f);
+    buf[n] = 0;
+    *data = buf;
+    *len = n;
+    return 0;
+}
+#endif
+
+TINYGPT_DEF size_t tinygpt_train_split(size_t n_tokens)
+{
+    return n_tokens / 10 * 9 + (n_tokens % 10) * 9 / 10;  /* floor(0.9 n) without overflow */
+}
+
+TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T, tinygpt_rng *rng,
+                                  int32_t *inputs, int32_t *targets, tinygpt_error *err)
+{
+    int b;
+    if (B < 1 || T < 1) return tinygpt__fail(err, "batch needs B >= 1 and T >= 1 (got B=%d, T=%d)", B, T);
+    if (n < (size_t)T + 1)
+        return tinygpt__fail(err, "%lu tokens are too few for a window of %d + 1", (unsigned long)n, T);
+    for (b = 0; b < B; b++) {
+        size_t start = tinygpt_rng_below(rng, n - (size_t)T);
+        memcpy(inputs + (size_t)b * T, tokens + start, (size_t)T * sizeof(int32_t));
+        memcpy(targets + (size_t)b * T, tokens + start + 1, (size_t)T * sizeof(int32_t));
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- matmul */
+
+#if defined(__cplusplus)
+#define TINYGPT__RESTRICT __restrict
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L
+#define TINYGPT__RESTRICT restrict
+#else
+#define TINYGPT__RESTRICT
+#endif
+
+/* Register tile MR x NR and cache blocks: an MC x KC block of A stays in L2,
+   a KC x NR sliver of B in L1, while the micro-kernel keeps MR x NR sums in
+   registers. NR is a multiple of the common vector widths (4, 8, 16 floats). */
+#ifndef TINYGPT_MR
+#define TINYGPT_MR 4
+#endif
+#ifndef TINYGPT_NR
+#define TINYGPT_NR 16
+#endif
+#define TINYGPT__MC (16 * TINYGPT_MR)
+#define TINYGPT__KC 256
+#define TINYGPT__NC (64 * TINYGPT_NR)
+#define TINYGPT__MAX_THREADS 64
+
+/* Floats of packing workspace tinygpt__matmul needs with `threads` threads. */
+static size_t tinygpt__matmul_work_size(int threads)
+{
+    if (threads < 1) threads = 1;
+    if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
+    return (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)threads * TINYGPT__MC * TINYGPT__KC;
+}
+
+/* A strided matrix view: element (i, j) is p[i*rs + j*cs]. */
+typedef struct { const float *p; size_t rs, cs; } tinygpt__view;
+
+/* Copies rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row slivers,
+   sliver-major then k then row; rows past mc are zero. */
+static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0, int kc)
+{
+    int s, p, i;
+    for (s = 0; s < mc; s += TINYGPT_MR)
+        for (p = 0; p < kc; p++)
+            for (i = 0; i < TINYGPT_MR; i++)
+                *dst++ = s + i < mc ? a.p[(size_t)(i0 + s + i) * a.rs + (size_t)(p0 + p) * a.cs] : 0.0f;
+}
+
+/* Copies rows [p0, p0+kc) x cols [j0, j0+nc) of B into NR-column slivers. */
+static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc)
+{
+    int s, p, j;
+    for (s = 0; s < nc; s += TINYGPT_NR)
+        for (p = 0; p < kc; p++)
+            for (j = 0; j < TINYGPT_NR; j++)
+                *dst++ = s + j < nc ? b.p[(size_t)(p0 + p) * b.rs + (size_t)(j0 + s + j) * b.cs] : 0.0f;
+}
+
+/* The register tile: acc[MR][NR] = sum over k of a[k][i] * b[k][j]. Fixed
+   trip counts and a local accumulator let compilers keep it in vector registers. */
+static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
+                                  const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT out)
+{
+    float acc[TINYGPT_MR][TINYGPT_NR];
+    int p, i, j;
+    for (i = 0; i < TINYGPT_MR; i++)
+        for (j = 0; j < TINYGPT_NR; j++) acc[i][j] = 0.0f;
+    for (p = 0; p < kc; p++) {
+        /* gcc keeps the tile in registers only when told to unroll it */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#endif
+        for (i = 0; i < TINYGPT_MR; i++) {
+            float ai = a[i];
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 32
+#endif
+            for (j = 0; j < TINYGPT_NR; j++) acc[i][j] += ai * b[j];
+        }
+        a += TINYGPT_MR;
+        b += TINYGPT_NR;
+    }
+    for (i = 0; i < TINYGPT_MR; i++)
+        for (j = 0; j < TINYGPT_NR; j++) out[i * TINYGPT_NR + j] = acc[i][j];
+}
+
+/* One MC x KC block of A against the packed KC x nc panel of B. */
+static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const float *bp,
+                                  int mc, int nc, int kc, int accumulate)
+{
+    float tile[TINYGPT_MR * TINYGPT_NR];
+    int ir, jr, i, j;
+    for (jr = 0; jr < nc; jr += TINYGPT_NR) {
+        int nr = nc - jr < TINYGPT_NR ? nc - jr : TINYGPT_NR;
+        for (ir = 0; ir < mc; ir += TINYGPT_MR) {
+            int mr = mc - ir < TINYGPT_MR ? mc - ir : TINYGPT_MR;
+            tinygpt__micro_kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, tile);
+            for (i = 0; i < mr; i++) {
+                float *crow = c + (size_t)(ir + i) * ldc + jr;
+                const float *trow = tile + i * TINYGPT_NR;
+                if (accumulate) for (j = 0; j < nr; j++) crow[j] += trow[j];
+                else            for (j = 0; j < nr; j++) crow[j] = trow[j];
+            }
+        }
+    }
+}
+
+/* C[M,N] = A[M,K] B[K,N] (or += when accumulate), C row-major with row
+   stride N. Every product in the model, forward and backward, comes here;
+   transposes are expressed by the views' strides. `work` holds
+   tinygpt__matmul_work_size(threads) floats. */
+static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
+                            int accumulate, float *work, int threads)
+{
+    float *bp = work;
+    int jc, pc;
+    if (threads < 1) threads = 1;
+    if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
+    if (K == 0) {
+        if (!accumulate) memset(c, 0, (size_t)M * N * sizeof(float));
+        return;
+    }
+    for (jc = 0; jc < N; jc += TINYGPT__NC) {
+        int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
+        for (pc = 0; pc < K; pc += TINYGPT__KC) {
+            int kc = K - pc < TINYGPT__KC ? K - pc : TINYGPT__KC;
+            int add = accumulate || pc > 0;
+            int nblocks = (M + TINYGPT__MC - 1) / TINYGPT__MC, blk;
+            tinygpt__pack_b(bp, b, pc, kc, jc, nc);
+            TINYGPT__PARALLEL_FOR(threads)
+            for (blk = 0; blk < nblocks; blk++) {
+                int ic = blk * TINYGPT__MC;
+                int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
+#ifdef _OPENMP
+                float *ap = work + (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)omp_get_thread_num() * TINYGPT__MC * TINYGPT__KC;
+#else
+                float *ap = work + (size_t)TINYGPT__KC * TINYGPT__NC;
+#endif
+                tinygpt__pack_a(ap, a, ic, mc, pc, kc);
+                tinygpt__matmul_block(c + (size_t)ic * N + jc, (size_t)N, ap, bp, mc, nc, kc, add);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- ops: forward and backward side by side */
+/* Backward functions add into their gradient outputs; zeroing is the caller's. */
+
+/* out[N,OC] = inp[N,IC] W[OC,IC]^T + bias[OC]  (bias may be NULL) */
+static void tinygpt__linear_forward(float *out, const float *inp, const float *w, const float *bias,
+                                    int N, int IC, int OC, float *work, int threads)
+{
+    tinygpt__view a, b;
+    int n, o;
+    a.p = inp; a.rs = (size_t)IC; a.cs = 1;
+    b.p = w;   b.rs = 1;          b.cs = (size_t)IC;  /* B(k, j) = W[j, k] */
+    tinygpt__matmul(out, a, b, N, OC, IC, 0, work, threads);
+    if (bias)
+        for (n = 0; n < N; n++)
+            for (o = 0; o < OC; o++) out[(size_t)n * OC + o] += bias[o];
+}
+
+/* dinp += dout W;  dw += dout^T inp;  dbias += column sums of dout. */
+static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const float *dout,
+                                     const float *inp, const float *w, int N, int IC, int OC,
+                                     float *work, int threads)
+{
+    tinygpt__view a, b;
+    int n, o;
+    a.p = dout; a.rs = (size_t)OC; a.cs = 1;
+    b.p = w;    b.rs = (size_t)IC; b.cs = 1;
+    tinygpt__matmul(dinp, a, b, N, IC, OC, 1, work, threads);
+    a.p = dout; a.rs = 1;          a.cs = (size_t)OC;  /* A(o, n) = dout[n, o] */
+    b.p = inp;  b.rs = (size_t)IC; b.cs = 1;
+    tinygpt__matmul(dw, a, b, OC, IC, N, 1, work, threads);
+    if (dbias)
+        for (n = 0; n < N; n++)
+            for (o = 0; o < OC; o++) dbias[o] += dout[(size_t)n * OC + o];
+}
+
+/* out = (inp - mean) * rstd * w + b per row of C; saves mean and rstd [N]. */
+static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                                       const float *w, const float *b, int N, int C)
+{
+    int n, i;
+    for (n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *y = out + (size_t)n * C;
+        float m = 0.0f, v = 0.0f, s;
+        for (i = 0; i < C; i++) m += x[i];
+        m /= (float)C;
+        for (i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
+        v /= (float)C;
+        s = 1.0f / sqrtf(v + 1e-5f);
+        for (i = 0; i < C; i++) y[i] = (x[i] - m) * s * w[i] + b[i];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+static void tinygpt__layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
+                                        const float *inp, const float *w, const float *mean,
+                                        const float *rstd, int N, int C)
+{
+    int n, i;
+    for (n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
+        float *dx = dinp + (size_t)n * C;
+        float m = mean[n], s = rstd[n], dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
+        for (i = 0; i < C; i++) {
+            float norm = (x[i] - m) * s, dnorm = dy[i] * w[i];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean /= (float)C;
+        dnorm_norm_mean /= (float)C;
+        for (i = 0; i < C; i++) {
+            float norm = (x[i] - m) * s, dnorm = dy[i] * w[i];
+            db[i] += dy[i];
+            dw[i] += dy[i] * norm;
+            dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
+        }
+    }
+}
+
+/* Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
+static void tinygpt__gelu_forward(float *out, const float *inp, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * 0.70710678118654752f));
+}
+
+static void tinygpt__gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
+        dinp[i] += dout[i] * (cdf + x * pdf);
+    }
+}
+
+/* Dropout without stored masks: element i of a site is kept when a hash of
+   (seed, i) clears p, so backward regenerates forward's mask exactly and the
+   result does not depend on the order elements are visited in. */
+static float tinygpt__dropout_scale(uint64_t seed, size_t i, float p)
+{
+    uint64_t h = tinygpt__mix64(seed ^ tinygpt__mix64((uint64_t)i + 0x632BE59BD9B4E019ull));
+    float u = (float)(h >> 40) * (1.0f / 16777216.0f);
+    return u < p ? 0.0f : 1.0f / (1.0f - p);
+}
+
+/* out = dropout(inp), in place allowed; p = 0 copies. */
+static void tinygpt__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed)
+{
+    size_t i;
+    if (p <= 0.0f) { if (out != inp) memmove(out, inp, n * sizeof(float)); return; }
+    for (i = 0; i < n; i++) out[i] = inp[i] * tinygpt__dropout_scale(seed, i, p);
+}
+
+static void tinygpt__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed)
+{
+    size_t i;
+    if (p <= 0.0f) { for (i = 0; i < n; i++) dinp[i] += dout[i]; return; }
+    for (i = 0; i < n; i++) dinp[i] += dout[i] * tinygpt__dropout_scale(seed, i, p);
+}
+
+/* out[b,t,:] = wte[tokens[b,t]] + wpe[t] */
+static void tinygpt__embedding_forward(float *out, const int32_t *tokens, const float *wte,
+                                       const float *wpe, int B, int T, int C)
+{
+    int b, t, i;
+    for (b = 0; b < B; b++)
+        for (t = 0; t < T; t++) {
+            float *o = out + ((size_t)b * T + t) * C;
+            const float *te = wte + (size_t)tokens[(size_t)b * T + t] * C, *pe = wpe + (size_t)t * C;
+            for (i = 0; i < C; i++) o[i] = te[i] + pe[i];
+        }
+}
+
+static void tinygpt__embedding_backward(float *dwte, float *dwpe, const float *dout,
+                                        const int32_t *tokens, int B, int T, int C)
+{
+    int b, t, i;
+    for (b = 0; b < B; b++)
+        for (t = 0; t < T; t++) {
+            const float *d = dout + ((size_t)b * T + t) * C;
+            float *te = dwte + (size_t)tokens[(size_t)b * T + t] * C, *pe = dwpe + (size_t)t * C;
+            for (i = 0; i < C; i++) { te[i] += d[i]; pe[i] += d[i]; }
+        }
+}
+
+/* Causal attention probabilities are stored packed: row t of a head holds
+   t+1 entries, so a head takes T(T+1)/2 floats and masked entries do not exist. */
+static size_t tinygpt__tri(int T) { return (size_t)T * ((size_t)T + 1) / 2; }
+
+static float tinygpt__dot(const float *a, const float *b, int n)
+{
+    float s = 0.0f;
+    int i;
+    for (i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void tinygpt__axpy(float *y, float alpha, const float *x, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+/* qkv [B,T,3C] -> out [B,T,C]. att [B,H,tri(T)] gets the softmax
+   probabilities before dropout (p applied with `seed` on the fly). */
+static void tinygpt__attention_forward(float *out, float *att, const float *qkv, int B, int T,
+                                       int C, int H, float p, uint64_t seed, int threads)
+{
+    int hs = C / H, bh;
+    float scale = 1.0f / sqrtf((float)hs);
+    size_t C3 = (size_t)3 * C;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(threads)
+    for (bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H, t, s;
+        float *head_att = att + (size_t)bh * tinygpt__tri(T);
+        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+        for (t = 0; t < T; t++) {
+            const float *q = base + (size_t)t * C3;
+            float *row = head_att + tinygpt__tri(t), *y = out + ((size_t)b * T + t) * C + (size_t)h * hs;
+            float maxv = -FLT_MAX, sum = 0.0f, inv;
+            for (s = 0; s <= t; s++) {
+                row[s] = tinygpt__dot(q, base + (size_t)s * C3 + C, hs) * scale;
+                if (row[s] > maxv) maxv = row[s];
+            }
+            for (s = 0; s <= t; s++) { row[s] = expf(row[s] - maxv); sum += row[s]; }
+            inv = 1.0f / sum;
+            for (s = 0; s < hs; s++) y[s] = 0.0f;
+            for (s = 0; s <= t; s++) {
+                float a = row[s] *= inv;
+                if (p > 0.0f) a *= tinygpt__dropout_scale(seed, (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t) + s, p);
+                tinygpt__axpy(y, a, base + (size_t)s * C3 + 2 * C, hs);
+            }
+        }
+    }
+}
+
+/* dqkv += gradient of attention_forward given dout. `scratch` holds
+   threads * T floats (one row of d(probabilities) per thread). */
+static void tinygpt__attention_backward(float *dqkv, float *scratch, const float *dout,
+                                        const float *qkv, const float *att, int B, int T, int C,
+                                        int H, float p, uint64_t seed, int threads)
+{
+    int hs = C / H, bh;
+    float scale = 1.0f / sqrtf((float)hs);
+    size_t C3 = (size_t)3 * C;
+    (void)threads;
+    /* heads of one batch row share no dqkv entries, so they can run in parallel */
+    TINYGPT__PARALLEL_FOR(threads)
+    for (bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H, t, s;
+#ifdef _OPENMP
+        float *datt = scratch + (size_t)omp_get_thread_num() * T;
+#else
+        float *datt = scratch;
+#endif
+        const float *head_att = att + (size_t)bh * tinygpt__tri(T);
+        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+        float *dbase = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
+        for (t = 0; t < T; t++) {
+            const float *row = head_att + tinygpt__tri(t);
+            const float *dy = dout + ((size_t)b * T + t) * C + (size_t)h * hs;
+            float dot = 0.0f;
+            for (s = 0; s <= t; s++) {
+                float keep = p > 0.0f ? tinygpt__dropout_scale(seed, (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t) + s, p) : 1.0f;
+                /* y = sum_s drop(att[s]) v[s] */
+                datt[s] = tinygpt__dot(dy, base + (size_t)s * C3 + 2 * C, hs) * keep;
+                tinygpt__axpy(dbase + (size_t)s * C3 + 2 * C, row[s] * keep, dy, hs);
+                dot += row[s] * datt[s];
+            }
+            for (s = 0; s <= t; s++) {
+                /* softmax backward, then the scaled dot product q.k */
+                float dscore = row[s] * (datt[s] - dot) * scale;
+                tinygpt__axpy(dbase + (size_t)t * C3, dscore, base + (size_t)s * C3 + C, hs);
+                tinygpt__axpy(dbase + (size_t)s * C3 + C, dscore, base + (size_t)t * C3, hs);
+            }
+        }
+    }
+}
+
+/* Mean cross-entropy of logits [N,V] against targets [N]. */
+static double tinygpt__crossentropy_forward(const float *logits, const int32_t *targets, int N, int V)
+{
+    double total = 0.0;
+    int n, i;
+    for (n = 0; n < N; n++) {
+        const float *l = logits + (size_t)n * V;
+        float maxv = l[0];
+        double sum = 0.0;
+        for (i = 1; i < V; i++) if (l[i] > maxv) maxv = l[i];
+        for (i = 0; i < V; i++) sum += exp((double)(l[i] - maxv));
+        total += log(sum) + (double)maxv - (double)l[targets[n]];
+    }
+    return total / (double)N;
+}
+
+/* dlogits += (softmax(logits) - onehot(target)) * dloss, dloss = 1/N for a mean. */
+static void tinygpt__crossentropy_backward(float *dlogits, const float *logits, const int32_t *targets,
+                                           int N, int V, float dloss)
+{
+    int n, i;
+    for (n = 0; n < N; n++) {
+        const float *l = logits + (size_t)n * V;
+        float *d = dlogits + (size_t)n * V;
+        float maxv = l[0], sum = 0.0f, inv;
+        for (i = 1; i < V; i++) if (l[i] > maxv) maxv = l[i];
+        for (i = 0; i < V; i++) sum += expf(l[i] - maxv);
+        inv = 1.0f / sum;
+        for (i = 0; i < V; i++) d[i] += (expf(l[i] - maxv) * inv - (i == targets[n] ? 1.0f : 0.0f)) * dloss;
+    }
+}
+
+/* ---------------------------------------------------------------- model: parameter layout */
+
+/* How a tensor is initialised: GPT-2 style. */
+enum { TINYGPT__INIT_NORMAL, TINYGPT__INIT_ZERO, TINYGPT__INIT_ONE };
+
+typedef struct {
+    const char *name;
+    int         layer;   /* -1 outside the blocks */
+    size_t      offset;  /* into the flat [P] array */
+    size_t      count;
+    int         decay;   /* 2-D weight: AdamW decays it */
+    int         init;
+} tinygpt__tensor;
+
+#define TINYGPT__LAYER_TENSORS 12
+
+static int tinygpt__num_tensors(const tinygpt_config *cfg) { return 5 + TINYGPT__LAYER_TENSORS * cfg->n_layer; }
+
+/* Tensor i in FORMAT.md order: the one table the layout, optimizer,
+   initialisation and checkpoints all walk. Sizes were overflow-checked by
+   tinygpt_num_params. */
+static tinygpt__tensor tinygpt__tensor_at(const tinygpt_config *cfg, int i)
+{
+    static const char *const layer_names[TINYGPT__LAYER_TENSORS] = {
+        "ln1.weight", "ln1.bias", "attn.qkv.weight", "attn.qkv.bias", "attn.proj.weight",
+        "attn.proj.bias", "ln2.weight", "ln2.bias", "mlp.fc.weight", "mlp.fc.bias",
+        "mlp.proj.weight", "mlp.proj.bias"};
+    static const int layer_init[TINYGPT__LAYER_TENSORS] = {
+        TINYGPT__INIT_ONE, TINYGPT__INIT_ZERO, TINYGPT__INIT_NORMAL, TINYGPT__INIT_ZERO,
+        TINYGPT__INIT_NORMAL, TINYGPT__INIT_ZERO, TINYGPT__INIT_ONE, TINYGPT__INIT_ZERO,
+        TINYGPT__INIT_NORMAL, TINYGPT__INIT_ZERO, TINYGPT__INIT_NORMAL, TINYGPT__INIT_ZERO};
+    size_t V = (size_t)cfg->vocab_size, T = (size_t)cfg->block_size, C = (size_t)cfg->n_embd;
+    size_t layer_sizes[TINYGPT__LAYER_TENSORS];
+    size_t layer_total = 12 * C * C + 13 * C, blocks = (V + T) * C;
+    int L = cfg->n_layer, k;
+    tinygpt__tensor t;
+    layer_sizes[0] = C; layer_sizes[1] = C; layer_sizes[2] = 3 * C * C; layer_sizes[3] = 3 * C;
+    layer_sizes[4] = C * C; layer_sizes[5] = C; layer_sizes[6] = C; layer_sizes[7] = C;
+    layer_sizes[8] = 4 * C * C; layer_sizes[9] = 4 * C; layer_sizes[10] = 4 * C * C; layer_sizes[11] = C;
+    t.layer = -1;
+    t.decay = 1;
+    t.init = TINYGPT__INIT_NORMAL;
+    if (i == 0) { t.name = "wte"; t.offset = 0; t.count = V * C; return t; }
+    if (i == 1) { t.name = "wpe"; t.offset = V * C; t.count = T * C; return t; }
+    i -= 2;
+    if (i < L * TINYGPT__LAYER_TENSORS) {
+        t.layer = i / TINYGPT__LAYER_TENSORS;
+        i %= TINYGPT__LAYER_TENSORS;
+        t.name = layer_names[i];
+        t.offset = blocks + (size_t)t.layer * layer_total;
+        for (k = 0; k < i; k++) t.offset += layer_sizes[k];
+        t.count = layer_sizes[i];
+        t.init = layer_init[i];
+        t.decay = t.init == TINYGPT__INIT_NORMAL;
+        return t;
+    }
+    i -= L * TINYGPT__LAYER_TENSORS;
+    t.offset = blocks + (size_t)L * layer_total + (size_t)i * C;
+    t.count = i < 2 ? C : V * C;
+    t.name = i == 0 ? "lnf.weight" : i == 1 ? "lnf.bias" : "lm_head.weight";
+    t.decay = i == 2;
+    t.init = i == 0 ? TINYGPT__INIT_ONE : i == 1 ? TINYGPT__INIT_ZERO : TINYGPT__INIT_NORMAL;
+    return t;
+}
+
+/* Named views into one flat array (params, grads or moments alike). */
+typedef struct {
+    float *ln1_w, *ln1_b;           /* [C], [C] */
+    float *qkv_w, *qkv_b;           /* [3C, C], [3C] */
+    float *proj_w, *proj_b;         /* [C, C], [C] */
+    float *ln2_w, *ln2_b;           /* [C], [C] */
+    float *fc_w, *fc_b;             /* [4C, C], [4C] */
+    float *mlp_proj_w, *mlp_proj_b; /* [C, 4C], [C] */
+} tinygpt__layer;
+
+typedef struct {
+    float *wte;      /* [V, C] */
+    float *wpe;      /* [T, C] */
+    float *lnf_w;    /* [C] */
+    float *lnf_b;    /* [C] */
+    float *lm_head;  /* [V, C] */
+} tinygpt__globals;
+
+static tinygpt__layer tinygpt__layer_at(float *base, const tinygpt_config *cfg, int l)
+{
+    tinygpt__layer w;
+    float **slot[TINYGPT__LAYER_TENSORS];
+    int k;
+    slot[0] = &w.ln1_w; slot[1] = &w.ln1_b; slot[2] = &w.qkv_w; slot[3] = &w.qkv_b;
+    slot[4] = &w.proj_w; slot[5] = &w.proj_b; slot[6] = &w.ln2_w; slot[7] = &w.ln2_b;
+    slot[8] = &w.fc_w; slot[9] = &w.fc_b; slot[10] = &w.mlp_proj_w; slot[11] = &w.mlp_proj_b;
+    for (k = 0; k < TINYGPT__LAYER_TENSORS; k++)
+        *slot[k] = base + tinygpt__tensor_at(cfg, 2 + l * TINYGPT__LAYER_TENSORS + k).offset;
+    return w;
+}
+
+static tinygpt__globals tinygpt__globals_at(float *base, const tinygpt_config *cfg)
+{
+    tinygpt__globals g;
+    int last = tinygpt__num_tensors(cfg) - 3;
+    g.wte = base;
+    g.wpe = base + tinygpt__tensor_at(cfg, 1).offset;
+    g.lnf_w = base + tinygpt__tensor_at(cfg, last).offset;
+    g.lnf_b = base + tinygpt__tensor_at(cfg, last + 1).offset;
+    g.lm_head = base + tinygpt__tensor_at(cfg, last + 2).offset;
+    return g;
+}
+
+TINYGPT_DEF size_t tinygpt_num_params(const tinygpt_config *cfg)
+{
+    /* V*C + T*C + L*(12*C*C + 13*C) + 2*C + V*C, every step checked */
+    int ok = 1;
+    size_t V, T, L, C, cc, layer, total;
+    if (cfg->vocab_size < 1 || cfg->block_size < 1 || cfg->n_layer < 1 || cfg->n_embd < 1) return 0;
+    V = (size_t)cfg->vocab_size; T = (size_t)cfg->block_size;
+    L = (size_t)cfg->n_layer; C = (size_t)cfg->n_embd;
+    cc = tinygpt__mul(C, C, &ok);
+    layer = tinygpt__add(tinygpt__mul(12, cc, &ok), tinygpt__mul(13, C, &ok), &ok);
+    total = tinygpt__mul(tinygpt__add(tinygpt__mul(2, V, &ok), T, &ok), C, &ok);
+    total = tinygpt__add(total, tinygpt__mul(L, layer, &ok), &ok);
+    total = tinygpt__add(total, tinygpt__mul(2, C, &ok), &ok);
+    /* the flat array must also be addressable in bytes, three times over for AdamW */
+    if (!ok || total > SIZE_MAX / (4 * sizeof(float))) return 0;
+    return total;
+}
+
+TINYGPT_DEF int tinygpt_config_check(const tinygpt_config *cfg, tinygpt_error *err)
+{
+    if (cfg->vocab_size < 1) return tinygpt__fail(err, "vocab_size must be at least 1 (got %d)", cfg->vocab_size);
+    if (cfg->block_size < 1) return tinygpt__fail(err, "block_size must be at least 1 (got %d)", cfg->block_size);
+    if (cfg->n_layer < 1) return tinygpt__fail(err, "n_layer must be at least 1 (got %d)", cfg->n_layer);
+    if (cfg->n_head < 1) return tinygpt__fail(err, "n_head must be at least 1 (got %d)", cfg->n_head);
+    if (cfg->n_embd < 1) return tinygpt__fail(err, "n_embd must be at least 1 (got %d)", cfg->n_embd);
+    if (cfg->n_embd % cfg->n_head != 0)
+        return tinygpt__fail(err, "n_head (%d) must divide n_embd (%d)", cfg->n_head, cfg->n_embd);
+    if (cfg->n_embd > INT_MAX / 4 || tinygpt_num_params(cfg) == 0)
+        return tinygpt__fail(err, "model too large: the parameter count overflows this machine's size type");
+    return 0;
+}
+
+static int tinygpt__finite(float x) { return x == x && x - x == 0.0f; }
+
+TINYGPT_DEF int tinygpt_train_config_check(const tinygpt_train_config *tc, tinygpt_error *err)
+{
+    struct { const char *name; float value; int kind; } f[8];
+    int i;
+    /* kind 0: >= 0;  1: > 0;  2: in [0, 1) */
+    f[0].name = "learning_rate"; f[0].value = tc->learning_rate; f[0].kind = 0;
+    f[1].name = "min_lr";        f[1].value = tc->min_lr;        f[1].kind = 0;
+    f[2].name = "weight_decay";  f[2].value = tc->weight_decay;  f[2].kind = 0;
+    f[3].name = "grad_clip";     f[3].value = tc->grad_clip;     f[3].kind = 0;
+    f[4].name = "eps";           f[4].value = tc->eps;           f[4].kind = 1;
+    f[5].name = "beta1";         f[5].value = tc->beta1;         f[5].kind = 2;
+    f[6].name = "beta2";         f[6].value = tc->beta2;         f[6].kind = 2;
+    f[7].name = "dropout";       f[7].value = tc->dropout;       f[7].kind = 2;
+    for (i = 0; i < 8; i++) {
+        float x = f[i].value;
+        if (!tinygpt__finite(x)) return tinygpt__fail(err, "%s is not a finite number", f[i].name);
+        if (f[i].kind == 0 && !(x >= 0.0f)) return tinygpt__fail(err, "%s must be >= 0 (got %g)", f[i].name, (double)x);
+        if (f[i].kind == 1 && !(x > 0.0f)) return tinygpt__fail(err, "%s must be > 0 (got %g)", f[i].name, (double)x);
+        if (f[i].kind == 2 && !(x >= 0.0f && x < 1.0f))
+            return tinygpt__fail(err, "%s must be in [0, 1) (got %g)", f[i].name, (double)x);
+    }
+    return 0;
+}
+
+TINYGPT_DEF tinygpt_train_config tinygpt_train_config_default(void)
+{
+    tinygpt_train_config tc;
+    tc.learning_rate = 3e-4f;
+    tc.min_lr = 3e-5f;
+    tc.beta1 = 0.9f;
+    tc.beta2 = 0.95f;
+    tc.eps = 1e-8f;
+    tc.weight_decay = 0.1f;
+    tc.grad_clip = 1.0f;
+    tc.dropout = 0.1f;
+    tc.warmup_steps = 100;
+    tc.batch_size = 0;
+    tc.max_steps = 0;
+    tc.seed = 1337;
+    return tc;
+}
+
+TINYGPT_DEF float tinygpt_lr(const tinygpt_train_config *tc, uint64_t s)
+{
+    double lr = tc->learning_rate, min_lr = tc->min_lr;
+    if (s < tc->warmup_steps) return (float)(lr * (double)(s + 1) / (double)tc->warmup_steps);
+    if (tc->max_steps > tc->warmup_steps) {
+        double p = (double)(s - tc->warmup_steps) / (double)(tc->max_steps - tc->warmup_steps);
+        if (p > 1.0) p = 1.0;
+        return (float)(min_lr + 0.5 * (1.0 + cos(3.14159265358979323846 * p)) * (lr - min_lr));
+    }
+    return (float)lr;
+}
+
+/* ---------------------------------------------------------------- model: activations */
+
+struct tinygpt_acts {
+    size_t cap_rows, cap_att;  /* sized for this many B*T rows and B*H*T(T+1)/2 probabilities */
+    int    cap_threads;
+    int    B, T;               /* shape of the last forward */
+    int    has_targets;
+    float  dropout;            /* dropout the last forward applied (0 when not training) */
+    uint64_t dropout_seed;
+    int32_t *inputs, *targets; /* [BT] copies for backward */
+    /* saved by forward, per layer l at offset l * (its per-layer size) */
+    float *resid;              /* [L+1, BT, C] residual stream into each layer and out of the last */
+    float *ln1, *ln1_mean, *ln1_rstd;  /* [L, BT, C], [L, BT], [L, BT] */
+    float *qkv;                /* [L, BT, 3C] */
+    float *att;                /* [L, B, H, T(T+1)/2] causal softmax probabilities */
+    float *atty;               /* [L, BT, C] attention output, heads concatenated */
+    float *resid_mid;          /* [L, BT, C] residual after the attention branch */
+    float *ln2, *ln2_mean, *ln2_rstd;  /* [L, BT, C], [L, BT], [L, BT] */
+    float *fc;                 /* [L, BT, 4C] before GELU */
+    float *gelu;               /* [L, BT, 4C] */
+    float *lnf, *lnf_mean, *lnf_rstd;  /* [BT, C], [BT], [BT] */
+    float *logits;             /* [BT, V] */
+    /* scratch, shared by all layers (forward uses branch) */
+    float *dresid, *branch, *dbt;      /* [BT, C] each */
+    float *dqkv;               /* [BT, 3C] */
+    float *dgelu, *dfc;        /* [BT, 4C] each */
+    float *dlogits;            /* [BT, V] */
+    float *datt;               /* [threads, T] */
+    float *work;               /* matmul packing */
+};
+
+/* Walks the activation buffers in one fixed order: with base == NULL it only
+   sums their sizes (0 on overflow); otherwise it also points each into base. */
+static size_t tinygpt__acts_layout(struct tinygpt_acts *a, float *base, const tinygpt_config *cfg,
+                                   size_t rows, size_t att, int T, int threads)
+{
+    size_t L = (size_t)cfg->n_layer, C = (size_t)cfg->n_embd, V = (size_t)cfg->vocab_size;
+    struct { float **p; size_t n1, n2, n3; } t[32];
+    size_t total = 0;
+    int ok = 1, k, n = 0;
+#define TINYGPT__BUF(ptr, a_, b_, c_) (t[n].p = &(ptr), t[n].n1 = (a_), t[n].n2 = (b_), t[n].n3 = (c_), n++)
+    TINYGPT__BUF(a->resid, L + 1, rows, C);
+    TINYGPT__BUF(a->ln1, L, rows, C);        TINYGPT__BUF(a->ln1_mean, L, rows, 1);
+    TINYGPT__BUF(a->ln1_rstd, L, rows, 1);   TINYGPT__BUF(a->qkv, L, rows, 3 * C);
+    TINYGPT__BUF(a->att, L, att, 1);         TINYGPT__BUF(a->atty, L, rows, C);
+    TINYGPT__BUF(a->resid_mid, L, rows, C);  TINYGPT__BUF(a->ln2, L, rows, C);
+    TINYGPT__BUF(a->ln2_mean, L, rows, 1);   TINYGPT__BUF(a->ln2_rstd, L, rows, 1);
+    TINYGPT__BUF(a->fc, L, rows, 4 * C);     TINYGPT__BUF(a->gelu, L, rows, 4 * C);
+    TINYGPT__BUF(a->lnf, 1, rows, C);        TINYGPT__BUF(a->lnf_mean, 1, rows, 1);
+    TINYGPT__BUF(a->lnf_rstd, 1, rows, 1);   TINYGPT__BUF(a->logits, 1, rows, V);
+    TINYGPT__BUF(a->dresid, 1, rows, C);     TINYGPT__BUF(a->branch, 1, rows, C);
+    TINYGPT__BUF(a->dbt, 1, rows, C);        TINYGPT__BUF(a->dqkv, 1, rows, 3 * C);
+    TINYGPT__BUF(a->dgelu, 1, rows, 4 * C);  TINYGPT__BUF(a->dfc, 1, rows, 4 * C);
+    TINYGPT__BUF(a->dlogits, 1, rows, V);    TINYGPT__BUF(a->datt, 1, (size_t)threads, (size_t)T);
+    TINYGPT__BUF(a->work, 1, 1, tinygpt__matmul_work_size(threads));
+#undef TINYGPT__BUF
+    for (k = 0; k < n; k++) {
+        size_t size = tinygpt__mul(tinygpt__mul(t[k].n1, t[k].n2, &ok), t[k].n3, &ok);
+        if (base) *t[k].p = base + total;
+        total = tinygpt__add(total, size, &ok);
+    }
+    return ok ? total : 0;
+}
+
+static int tinygpt__threads(const tinygpt_model *model)
+{
+    int n = model->threads;
+#ifdef _OPENMP
+    if (n < 1) n = omp_get_max_threads();
+#else
+    n = 1;
+#endif
+    if (n < 1) n = 1;
+    return n > TINYGPT__MAX_THREADS ? TINYGPT__MAX_THREADS : n;
+}
+
+static void tinygpt__acts_free(struct tinygpt_acts *a)
+{
+    if (!a) return;
+    tinygpt_free(a->resid);  /* the one float block starts with resid */
+    tinygpt_free(a->inputs);
+    tinygpt_free(a);
+}
+
+/* Makes room for a forward of B x T; keeps the current buffers when they fit. */
+static int tinygpt__acts_reserve(tinygpt_model *model, int B, int T, tinygpt_error *err)
+{
+    struct tinygpt_acts *old = model->acts, *a;
+    int threads = tinygpt__threads(model), ok = 1;
+    size_t rows = tinygpt__mul((size_t)B, (size_t)T, &ok);
+    size_t att = tinygpt__mul(tinygpt__mul((size_t)B, (size_t)model->config.n_head, &ok), tinygpt__tri(T), &ok);
+    size_t total;
+    float *mem;
+    if (!ok) return tinygpt__fail(err, "batch %d x %d is too large", B, T);
+    if (old && rows <= old->cap_rows && att <= old->cap_att && threads <= old->cap_threads)
+        return 0;
+    if (old) {  /* grow to cover both shapes */
+        if (old->cap_rows > rows) rows = old->cap_rows;
+        if (old->cap_att > att) att = old->cap_att;
+        if (old->cap_threads > threads) threads = old->cap_threads;
+    }
+    a = (struct tinygpt_acts *)tinygpt_alloc(sizeof *a);
+    if (!a) return tinygpt__fail(err, "out of memory for activations");
+    memset(a, 0, sizeof *a);
+    total = tinygpt__acts_layout(a, NULL, &model->config, rows, att, model->config.block_size, threads);
+    mem = total ? tinygpt__alloc_floats(total) : NULL;
+    a->inputs = rows <= SIZE_MAX / (2 * sizeof(int32_t)) ? (int32_t *)tinygpt_alloc(2 * rows * sizeof(int32_t)) : NULL;
+    if (!mem || !a->inputs) {
+        tinygpt_free(mem);
+        tinygpt_free(a->inputs);
+        tinygpt_free(a);
+        return tinygpt__fail(err, "out of memory for the activations of a %d x %d batch", B, T);
+    }
+    tinygpt__acts_layout(a, mem, &model->config, rows, att, model->config.block_size, threads);
+    a->targets = a->inputs + rows;
+    a->cap_rows = rows;
+    a->cap_att = att;
+    a->cap_threads = threads;
+    tinygpt__acts_free(old);
+    model->acts = a;
+    return 0;
+}
+
+/* Layer l's slice of every per-layer activation buffer. */
+typedef struct {
+    float *resid_in, *resid_mid, *resid_out;  /* [BT, C] */
+    float *ln1, *ln1_mean, *ln1_rstd;         /* [BT, C], [BT], [BT] */
+    float *qkv;                               /* [BT, 3C] */
+    float *att;                               /* [B, H, T(T+1)/2] */
+    float *atty;                              /* [BT, C] */
+    float *ln2, *ln2_mean, *ln2_rstd;         /* [BT, C], [BT], [BT] */
+    float *fc, *gelu;                         /* [BT, 4C] */
+} tinygpt__layer_acts;
+
+static tinygpt__layer_acts tinygpt__layer_acts_at(const struct tinygpt_acts *a, const tinygpt_config *cfg, int l)
+{
+    tinygpt__layer_acts la;
+    size_t R = a->cap_rows, C = (size_t)cfg->n_embd, L = (size_t)l;
+    la.resid_in = a->resid + L * R * C;
+    la.resid_out = a->resid + (L + 1) * R * C;
+    la.resid_mid = a->resid_mid + L * R * C;
+    la.ln1 = a->ln1 + L * R * C;
+    la.ln1_mean = a->ln1_mean + L * R;
+    la.ln1_rstd = a->ln1_rstd + L * R;
+    la.qkv = a->qkv + L * R * 3 * C;
+    la.att = a->att + L * a->cap_att;
+    la.atty = a->atty + L * R * C;
+    la.ln2 = a->ln2 + L * R * C;
+    la.ln2_mean = a->ln2_mean + L * R;
+    la.ln2_rstd = a->ln2_rstd + L * R;
+    la.fc = a->fc + L * R * 4 * C;
+    la.gelu = a->gelu + L * R * 4 * C;
+    return la;
+}
+
+/* Dropout sites: 0 = embeddings; for layer l, 1+3l = attention probabilities,
+   2+3l = attention projection, 3+3l = MLP projection. */
+static uint64_t tinygpt__site_seed(uint64_t seed, int site)
+{
+    return tinygpt__mix64(seed + 0xD1B54A32D192ED03ull * (uint64_t)(site + 1));
+}
+
+static int tinygpt__check_tokens(const int32_t *ids, size_t n, int V, const char *what, tinygpt_error *err)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= V)
+            return tinygpt__fail(err, "%s token %ld at position %lu is outside the vocabulary (size %d)",
+                                 what, (long)ids[i], (unsigned long)i, V);
+    return 0;
+}
+
+/* The forward pass; *loss (if targets) in double for exact averaging. */
+static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const int32_t *targets,
+                            int B, int T, int training, double *loss, tinygpt_error *err)
+{
+    const tinygpt_config *cfg = &model->config;
+    int C = cfg->n_embd, V = cfg->vocab_size, H = cfg->n_head, threads = tinygpt__threads(model), l;
+    size_t N, NC;
+    struct tinygpt_acts *a;
+    tinygpt__globals w = tinygpt__globals_at(model->params, cfg);
+    float p;
+    if (!model->params) return tinygpt__fail(err, "model is not initialised");
+    if (B < 1 || T < 1 || T > cfg->block_size)
+        return tinygpt__fail(err, "forward needs B >= 1 and 1 <= T <= block_size %d (got B=%d, T=%d)",
+                             cfg->block_size, B, T);
+    if (tinygpt__acts_reserve(model, B, T, err)) return -1;
+    N = (size_t)B * T;
+    NC = N * C;
+    if (tinygpt__check_tokens(inputs, N, V, "input", err)) return -1;
+    if (targets && tinygpt__check_tokens(targets, N, V, "target", err)) return -1;
+    a = model->acts;
+    a->B = B;
+    a->T = T;
+    a->has_targets = targets != NULL;
+    memcpy(a->inputs, inputs, N * sizeof(int32_t));
+    if (targets) memcpy(a->targets, targets, N * sizeof(int32_t));
+    p = training ? model->train.dropout : 0.0f;
+    a->dropout = p;
+    a->dropout_seed = training ? tinygpt_rng_u64(&model->rng) : 0;
+
+    /* x = dropout(wte[token] + wpe[position]) */
+    tinygpt__embedding_forward(a->resid, inputs, w.wte, w.wpe, B, T, C);
+    tinygpt__dropout_forward(a->resid, a->resid, NC, p, tinygpt__site_seed(a->dropout_seed, 0));
+    for (l = 0; l < cfg->n_layer; l++) {
+        tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
+        tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
+        size_t i;
+        /* x = x + dropout(proj(attention(ln1(x)))) */
+        tinygpt__layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, la.resid_in, pw.ln1_w, pw.ln1_b, (int)N, C);
+        tinygpt__linear_forward(la.qkv, la.ln1, pw.qkv_w, pw.qkv_b, (int)N, C, 3 * C, a->work, threads);
+        tinygpt__attention_forward(la.atty, la.att, la.qkv, B, T, C, H, p,
+                                   tinygpt__site_seed(a->dropout_seed, 1 + 3 * l), threads);
+        tinygpt__linear_forward(a->branch, la.atty, pw.proj_w, pw.proj_b, (int)N, C, C, a->work, threads);
+        tinygpt__dropout_forward(a->branch, a->branch, NC, p, tinygpt__site_seed(a->dropout_seed, 2 + 3 * l));
+        for (i = 0; i < NC; i++) la.resid_mid[i] = la.resid_in[i] + a->branch[i];
+        /* x = x + dropout(mlp_proj(gelu(fc(ln2(x))))) */
+        tinygpt__layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.resid_mid, pw.ln2_w, pw.ln2_b, (int)N, C);
+        tinygpt__linear_forward(la.fc, la.ln2, pw.fc_w, pw.fc_b, (int)N, C, 4 * C, a->work, threads);
+        tinygpt__gelu_forward(la.gelu, la.fc, 4 * NC);
+        tinygpt__linear_forward(a->branch, la.gelu, pw.mlp_proj_w, pw.mlp_proj_b, (int)N, 4 * C, C, a->work, threads);
+        tinygpt__dropout_forward(a->branch, a->branch, NC, p, tinygpt__site_seed(a->dropout_seed, 3 + 3 * l));
+        for (i = 0; i < NC; i++) la.resid_out[i] = la.resid_mid[i] + a->branch[i];
+    }
+    /* logits = lm_head(lnf(x)) */
+    {
+        float *x = a->resid + (size_t)cfg->n_layer * a->cap_rows * C;
+        tinygpt__layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, w.lnf_w, w.lnf_b, (int)N, C);
+        tinygpt__linear_forward(a->logits, a->lnf, w.lm_head, NULL, (int)N, C, V, a->work, threads);
+    }
+    if (targets && loss) *loss = tinygpt__crossentropy_forward(a->logits, targets, (int)N, V);
+    return 0;
+}
+
+TINYGPT_DEF int tinygpt_forward(tinygpt_model *model, const int32_t *inputs, const int32_t *targets,
+                                int B, int T, int training, float *loss, tinygpt_error *err)
+{
+    double l = 0.0;
+    if (tinygpt__forward(model, inputs, targets, B, T, training, &l, err)) return -1;
+    if (loss) *loss = (float)l;
+    return 0;
+}
+
+TINYGPT_DEF const float *tinygpt_logits(const tinygpt_model *model)
+{
+    return model->acts ? model->acts->logits : NULL;
+}
+
+TINYGPT_DEF void tinygpt_zero_grad(tinygpt_model *model)
+{
+    if (model->grads) memset(model->grads, 0, model->num_params * sizeof(float));
+}
+
+TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
+{
+    const tinygpt_config *cfg = &model->config;
+    struct tinygpt_acts *a = model->acts;
+    int C = cfg->n_embd, V = cfg->vocab_size, H = cfg->n_head, threads = tinygpt__threads(model), l;
+    int B, T, N;
+    size_t NC;
+    float p;
+    uint64_t seed;
+    tinygpt__globals w, g;
+    if (!a || !a->has_targets) return tinygpt__fail(err, "backward needs a forward pass with targets first");
+    if (threads > a->cap_threads) threads = a->cap_threads;
+    if (!model->grads) {
+        model->grads = tinygpt__alloc_floats(model->num_params);
+        if (!model->grads) return tinygpt__fail(err, "out of memory for gradients");
+    }
+    B = a->B; T = a->T; N = B * T; NC = (size_t)N * C;
+    p = a->dropout; seed = a->dropout_seed;
+    w = tinygpt__globals_at(model->params, cfg);
+    g = tinygpt__globals_at(model->grads, cfg);
+
+    /* loss -> logits -> lnf -> residual stream */
+    memset(a->dlogits, 0, (size_t)N * V * sizeof(float));
+    tinygpt__crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, 1.0f / (float)N);
+    memset(a->dbt, 0, NC * sizeof(float));
+    tinygpt__linear_backward(a->dbt, g.lm_head, NULL, a->dlogits, a->lnf, w.lm_head, N, C, V, a->work, threads);
+    memset(a->dresid, 0, NC * sizeof(float));
+    tinygpt__layernorm_backward(a->dresid, g.lnf_w, g.lnf_b, a->dbt,
+                                a->resid + (size_t)cfg->n_layer * a->cap_rows * C, w.lnf_w,
+                                a->lnf_mean, a->lnf_rstd, N, C);
+    for (l = cfg->n_layer - 1; l >= 0; l--) {
+        tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
+        tinygpt__layer gw = tinygpt__layer_at(model->grads, cfg, l);
+        tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
+        /* MLP branch: dresid holds d(resid_out); the identity path carries it to resid_mid */
+        memset(a->branch, 0, NC * sizeof(float));
+        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l));
+        memset(a->dgelu, 0, 4 * NC * sizeof(float));
+        tinygpt__linear_backward(a->dgelu, gw.mlp_proj_w, gw.mlp_proj_b, a->branch, la.gelu, pw.mlp_proj_w,
+                                 N, 4 * C, C, a->work, threads);
+        memset(a->dfc, 0, 4 * NC * sizeof(float));
+        tinygpt__gelu_backward(a->dfc, la.fc, a->dgelu, 4 * NC);
+        memset(a->dbt, 0, NC * sizeof(float));
+        tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->work, threads);
+        tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->dbt, la.resid_mid, pw.ln2_w,
+                                    la.ln2_mean, la.ln2_rstd, N, C);
+        /* attention branch: dresid now holds d(resid_mid) */
+        memset(a->branch, 0, NC * sizeof(float));
+        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l));
+        memset(a->dbt, 0, NC * sizeof(float));
+        tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, a->branch, la.atty, pw.proj_w, N, C, C, a->work, threads);
+        memset(a->dqkv, 0, 3 * NC * sizeof(float));
+        tinygpt__attention_backward(a->dqkv, a->datt, a->dbt, la.qkv, la.att, B, T, C, H, p,
+                                    tinygpt__site_seed(seed, 1 + 3 * l), threads);
+        memset(a->dbt, 0, NC * sizeof(float));
+        tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
+        tinygpt__layernorm_backward(a->dresid, gw.ln1_w, gw.ln1_b, a->dbt, la.resid_in, pw.ln1_w,
+                                    la.ln1_mean, la.ln1_rstd, N, C);
+    }
+    /* embeddings */
+    memset(a->branch, 0, NC * sizeof(float));
+    tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 0));
+    tinygpt__embedding_backward(g.wte, g.wpe, a->branch, a->inputs, B, T, C);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- optimizer */
+
+TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, tinygpt_error *err)
+{
+    const tinygpt_train_config *tc = &model->train;
+    double sumsq = 0.0, norm, bc1, bc2_sqrt;
+    float scale = 1.0f, lr, step_size, b1 = tc->beta1, b2 = tc->beta2;
+    size_t i, P = model->num_params;
+    int k, nt = tinygpt__num_tensors(&model->config);
+    if (!model->grads) return tinygpt__fail(err, "optimizer step needs gradients: run backward first");
+    for (i = 0; i < P; i++) sumsq += (double)model->grads[i] * (double)model->grads[i];
+    norm = sqrt(sumsq);
+    model->last_grad_norm = (float)norm;
+    if (grad_norm) *grad_norm = (float)norm;
+    if (!(norm <= DBL_MAX)) {
+        for (k = 0; k < nt; k++) {  /* name the first tensor with a non-finite gradient */
+            tinygpt__tensor t = tinygpt__tensor_at(&model->config, k);
+            for (i = 0; i < t.count; i++)
+                if (!tinygpt__finite(model->grads[t.offset + i]))
+                    return tinygpt__fail(err, "non-finite gradient at step %lu in %s (layer %d), index %lu: update not taken",
+                                         (unsigned long)model->step, t.name, t.layer, (unsigned long)i);
+        }
+        return tinygpt__fail(err, "gradient norm overflows at step %lu: update not taken", (unsigned long)model->step);
+    }
+    if (!model->m) {
+        float *m = tinygpt__alloc_floats(P), *v = tinygpt__alloc_floats(P);
+        if (!m || !v) {
+            tinygpt_free(m);
+            tinygpt_free(v);
+            return tinygpt__fail(err, "out of memory for the AdamW moments");
+        }
+        model->m = m;
+        model->v = v;
+    }
+    if (tc->grad_clip > 0.0f && norm > tc->grad_clip) scale = (float)(tc->grad_clip / norm);
+    lr = tinygpt_lr(tc, model->step);
+    bc1 = 1.0 - pow((double)b1, (double)(model->step + 1));
+    bc2_sqrt = sqrt(1.0 - pow((double)b2, (double)(model->step + 1)));
+    step_size = (float)(lr / bc1);
+    for (k = 0; k < nt; k++) {
+        tinygpt__tensor t = tinygpt__tensor_at(&model->config, k);
+        float decay = t.decay ? 1.0f - lr * tc->weight_decay : 1.0f;
+        float *p = model->params + t.offset, *gr = model->grads + t.offset;
+        float *m = model->m + t.offset, *v = model->v + t.offset;
+        for (i = 0; i < t.count; i++) {
+            float gi = gr[i] * scale;
+            m[i] = b1 * m[i] + (1.0f - b1) * gi;
+            v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+            p[i] *= decay;
+            p[i] -= step_size * m[i] / (sqrtf(v[i]) / (float)bc2_sqrt + tc->eps);
+        }
+    }
+    model->step++;
+    return 0;
+}
+
+TINYGPT_DEF int tinygpt_train_step(tinygpt_model *model, const int32_t *inputs,
+                                   const int32_t *targets, int B, int T, float *loss,
+                                   tinygpt_error *err)
+{
+    double l;
+    if (tinygpt__forward(model, inputs, targets, B, T, 1, &l, err)) return -1;
+    if (loss) *loss = (float)l;
+    if (!(l <= DBL_MAX))
+        return tinygpt__fail(err, "loss is not finite (%g) at step %lu: update not taken", l, (unsigned long)model->step);
+    tinygpt_zero_grad(model);
+    if (tinygpt_backward(model, err)) return -1;
+    return tinygpt_optimizer_step(model, NULL, err);
+}
+
+/* ---------------------------------------------------------------- model: create and free */
+
+TINYGPT_DEF void tinygpt_model_free(tinygpt_model *model)
+{
+    tinygpt_vocab_free(&model->vocab);
+    tinygpt_free(model->params);
+    tinygpt_free(model->grads);
+    tinygpt_free(model->m);
+    tinygpt_free(model->v);
+    tinygpt__acts_free(model->acts);
+    memset(model, 0, sizeof *model);
+}
+
+/* A model with vocabulary, configs and (zeroed) parameters, nothing else. */
+static int tinygpt__model_alloc(tinygpt_model *model, const tinygpt_config *cfg,
+                                const tinygpt_train_config *tc, const uint32_t *cps, tinygpt_error *err)
+{
+    memset(model, 0, sizeof *model);
+    if (tinygpt_config_check(cfg, err) || tinygpt_train_config_check(tc, err)) return -1;
+    model->config = *cfg;
+    model->train = *tc;
+    model->num_params = tinygpt_num_params(cfg);
+    if (tinygpt_vocab_from_codepoints(&model->vocab, cps, cfg->vocab_size, err)) return -1;
+    model->params = tinygpt__alloc_floats(model->num_params);
+    if (!model->params) {
+        tinygpt_model_free(model);
+        return tinygpt__fail(err, "out of memory for %lu parameters", (unsigned long)model->num_params);
+    }
+    tinygpt_rng_seed(&model->rng, tc->seed);
+    return 0;
+}
+
+TINYGPT_DEF int tinygpt_model_create(tinygpt_model *model, const tinygpt_config *cfg,
+                                     const tinygpt_vocab *vocab, const tinygpt_train_config *tc,
+                                     tinygpt_error *err)
+{
+    tinygpt_config c = *cfg;
+    tinygpt_rng init;
+    int k, nt;
+    /* GPT-2: residual projections get std 0.02 / sqrt(2 L) so the stream's variance stays put */
+    float proj_std;
+    if (!vocab || vocab->size < 1) { memset(model, 0, sizeof *model); return tinygpt__fail(err, "model needs a non-empty vocabulary"); }
+    c.vocab_size = vocab->size;
+    if (tinygpt__model_alloc(model, &c, tc, vocab->codepoints, err)) return -1;
+    proj_std = 0.02f / sqrtf(2.0f * (float)c.n_layer);
+    tinygpt_rng_seed(&init, tinygpt__mix64(tc->seed ^ 0x1A17ull));
+    nt = tinygpt__num_tensors(&c);
+    for (k = 0; k < nt; k++) {
+        tinygpt__tensor t = tinygpt__tensor_at(&c, k);
+        float *p = model->params + t.offset;
+        size_t i;
+        float std = (strcmp(t.name, "attn.proj.weight") == 0 || strcmp(t.name, "mlp.proj.weight") == 0) ? proj_std : 0.02f;
+        for (i = 0; i < t.count; i++)
+            p[i] = t.init == TINYGPT__INIT_NORMAL ? std * tinygpt_rng_normal(&init)
+                 : t.init == TINYGPT__INIT_ONE ? 1.0f : 0.0f;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- evaluation */
+
+TINYGPT_DEF int tinygpt_estimate_loss(tinygpt_model *model, const int32_t *tokens, size_t n, int B,
+                                      int iters, tinygpt_rng *rng, float *loss, tinygpt_error *err)
+{
+    int T = model->config.block_size, it, ok = 1;
+    size_t rows = tinygpt__mul((size_t)(B > 0 ? B : 0), (size_t)T, &ok);
+    int32_t *x;
+    double total = 0.0;
+    if (B < 1 || iters < 1) return tinygpt__fail(err, "estimate_loss needs B >= 1 and iters >= 1");
+    if (!ok || rows > SIZE_MAX / (2 * sizeof(int32_t))) return tinygpt__fail(err, "batch too large");
+    x = (int32_t *)tinygpt_alloc(2 * rows * sizeof(int32_t));
+    if (!x) return tinygpt__fail(err, "out of memory for a batch");
+    for (it = 0; it < iters; it++) {
+        double l;
+        if (tinygpt_get_batch(tokens, n, B, T, rng, x, x + rows, err) ||
+            tinygpt__forward(model, x, x + rows, B, T, 0, &l, err)) {
+            tinygpt_free(x);
+            return -1;
+        }
+        total += l;
+    }
+    tinygpt_free(x);
+    *loss = (float)(total / iters);
+    return 0;
+}
+
+TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tokens, size_t n,
+                                        int B, double *loss, tinygpt_error *err)
+{
+    size_t T = (size_t)model->config.block_size, windows, k, ok_rows;
+    int32_t *x;
+    double total = 0.0;
+    int ok = 1;
+    if (B < 1) return tinygpt__fail(err, "evaluate needs B >= 1");
+    if (n < T + 1)
+        return tinygpt__fail(err, "text of %lu tokens is too short for one window of block_size %lu + 1",
+                             (unsigned long)n, (unsigned long)T);
+    windows = (n - 1) / T;
+    if ((size_t)B > windows) B = (int)windows;
+    ok_rows = tinygpt__mul((size_t)B, T, &ok);
+    if (!ok || ok_rows > SIZE_MAX / (2 * sizeof(int32_t))) return tinygpt__fail(err, "batch too large");
+    x = (int32_t *)tinygpt_alloc(2 * ok_rows * sizeof(int32_t));
+    if (!x) return tinygpt__fail(err, "out of memory for a batch");
+    for (k = 0; k < windows; k += (size_t)B) {
+        size_t nb = windows - k < (size_t)B ? windows - k : (size_t)B, b;
+        double l;
+        for (b = 0; b < nb; b++) {  /* window k+b: inputs tokens[(k+b)T ..], targets one later */
+            memcpy(x + b * T, tokens + (k + b) * T, T * sizeof(int32_t));
+            memcpy(x + ok_rows + b * T, tokens + (k + b) * T + 1, T * sizeof(int32_t));
+        }
+        if (tinygpt__forward(model, x, x + ok_rows, (int)nb, (int)T, 0, &l, err)) {
+            tinygpt_free(x);
+            return -1;
+        }
+        total += l * (double)nb;  /* every window has T positions, so windows weigh equally */
+    }
+    tinygpt_free(x);
+    *loss = total / (double)windows;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- sampling */
+
+typedef struct { float value; int32_t id; } tinygpt__candidate;
+
+static int tinygpt__candidate_cmp(const void *pa, const void *pb)
+{
+    const tinygpt__candidate *a = (const tinygpt__candidate *)pa, *b = (const tinygpt__candidate *)pb;
+    if (a->value != b->value) return a->value > b->value ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;  /* ties: lower id first, as greedy does */
+}
+
+/* One draw from logits [V]; cand holds V entries of scratch. */
+static int32_t tinygpt__sample(const float *logits, int V, float temperature, int top_k, float top_p,
+                               tinygpt_rng *rng, tinygpt__candidate *cand)
+{
+    int i, k;
+    float maxv, sum = 0.0f, u, acc;
+    if (temperature == 0.0f) {
+        int32_t best = 0;
+        for (i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+    for (i = 0; i < V; i++) { cand[i].value = logits[i] / temperature; cand[i].id = i; }
+    qsort(cand, (size_t)V, sizeof *cand, tinygpt__candidate_cmp);
+    k = (top_k == 0 || top_k > V) ? V : top_k;
+    maxv = cand[0].value;
+    for (i = 0; i < k; i++) { cand[i].value = expf(cand[i].value - maxv); sum += cand[i].value; }
+    if (top_p < 1.0f) {  /* keep the smallest prefix whose probability reaches top_p */
+        float cum = 0.0f;
+        for (i = 0; i < k; i++) {
+            cum += cand[i].value / sum;
+            if (cum >= top_p) { k = i + 1; break; }
+        }
+        for (sum = 0.0f, i = 0; i < k; i++) sum += cand[i].value;
+    }
+    u = tinygpt_rng_float(rng) * sum;
+    for (acc = 0.0f, i = 0; i < k - 1; i++) {
+        acc += cand[i].value;
+        if (u < acc) break;
+    }
+    return cand[i].id;
+}
+
+TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, size_t n_context,
+                                 size_t max_new_tokens, float temperature, int top_k, float top_p,
+                                 tinygpt_rng *rng, int32_t *out, size_t *n_out,
+                                 tinygpt_token_fn on_token, void *user, tinygpt_error *err)
+{
+    int T = model->config.block_size, V = model->config.vocab_size;
+    size_t produced = 0, n;
+    int32_t *window;
+    tinygpt__candidate *cand;
+    if (n_out) *n_out = 0;
+    if (!(temperature >= 0.0f) || !tinygpt__finite(temperature))
+        return tinygpt__fail(err, "temperature must be a finite number >= 0 (got %g)", (double)temperature);
+    if (top_k < 0) return tinygpt__fail(err, "top_k must be >= 0 (got %d)", top_k);
+    if (!(top_p > 0.0f && top_p <= 1.0f)) return tinygpt__fail(err, "top_p must be in (0, 1] (got %g)", (double)top_p);
+    if (!context || n_context < 1) return tinygpt__fail(err, "generate needs a context of at least one token");
+    if (tinygpt__check_tokens(context, n_context, V, "context", err)) return -1;
+    window = (int32_t *)tinygpt_alloc((size_t)T * sizeof(int32_t));
+    cand = (tinygpt__candidate *)tinygpt_alloc((size_t)V * sizeof(tinygpt__candidate));
+    if (!window || !cand) {
+        tinygpt_free(window);
+        tinygpt_free(cand);
+        return tinygpt__fail(err, "out of memory for sampling");
+    }
+    /* the window holds the last min(T, context + produced) tokens */
+    n = n_context < (size_t)T ? n_context : (size_t)T;
+    memcpy(window, context + (n_context - n), n * sizeof(int32_t));
+    while (produced < max_new_tokens) {
+        int32_t next;
+        if (tinygpt__forward(model, window, NULL, 1, (int)n, 0, NULL, err)) {
+            tinygpt_free(window);
+            tinygpt_free(cand);
+            return -1;
+        }
+        next = tinygpt__sample(model->acts->logits + (n - 1) * (size_t)V, V, temperature, top_k, top_p, rng, cand);
+        if (out) out[produced] = next;
+        produced++;
+        if (n_out) *n_out = produced;
+        if (n == (size_t)T) memmove(window, window + 1, (size_t)(T - 1) * sizeof(int32_t)); else n++;
+        window[n - 1] = next;
+        if (on_token && on_token(user, next)) break;
+    }
+    tinygpt_free(window);
+    tinygpt_free(cand);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- checkpoints */
+
+#define TINYGPT__HEADER_SIZE 128
+
+static void tinygpt__crc32_table(uint32_t table[256])
+{
+    uint32_t i, c;
+    int k;
+    for (i = 0; i < 256; i++) {
+        for (c = i, k = 0; k < 8; k++) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+}
+
+/* Continues a CRC-32 (IEEE 802.3, as zlib's crc32): start from crc = 0. */
+static uint32_t tinygpt__crc32(const uint32_t table[256], uint32_t crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    while (n--) crc = table[(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* Little-endian fields, whatever the host. */
+static void tinygpt__put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+static void tinygpt__put_u64(unsigned char *p, uint64_t v)
+{
+    tinygpt__put_u32(p, (uint32_t)v);
+    tinygpt__put_u32(p + 4, (uint32_t)(v >> 32));
+}
+static void tinygpt__put_f32(unsigned char *p, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    tinygpt__put_u32(p, v);
+}
+static uint32_t tinygpt__get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t tinygpt__get_u64(const unsigned char *p)
+{
+    return (uint64_t)tinygpt__get_u32(p) | (uint64_t)tinygpt__get_u32(p + 4) << 32;
+}
+static float tinygpt__get_f32(const unsigned char *p)
+{
+    uint32_t v = tinygpt__get_u32(p);
+    float f;
+    memcpy(&f, &v, 4);
+    return f;
+}
+
+static void tinygpt__write_header(unsigned char h[TINYGPT__HEADER_SIZE], const tinygpt_model *model, int with_optimizer)
+{
+    const tinygpt_config *c = &model->config;
+    const tinygpt_train_config *t = &model->train;
+    memset(h, 0, TINYGPT__HEADER_SIZE);
+    memcpy(h, "tinygpt", 8);
+    tinygpt__put_u32(h + 8, 1);
+    tinygpt__put_u32(h + 12, with_optimizer ? 1u : 0u);
+    tinygpt__put_u32(h + 16, (uint32_t)c->vocab_size);
+    tinygpt__put_u32(h + 20, (uint32_t)c->block_size);
+    tinygpt__put_u32(h + 24, (uint32_t)c->n_layer);
+    tinygpt__put_u32(h + 28, (uint32_t)c->n_head);
+    tinygpt__put_u32(h + 32, (uint32_t)c->n_embd);
+    tinygpt__put_u32(h + 36, t->batch_size);
+    tinygpt__put_u64(h + 40, model->step);
+    tinygpt__put_f32(h + 48, t->learning_rate);
+    tinygpt__put_f32(h + 52, t->beta1);
+    tinygpt__put_f32(h + 56, t->beta2);
+    tinygpt__put_f32(h + 60, t->eps);
+    tinygpt__put_f32(h + 64, t->weight_decay);
+    tinygpt__put_f32(h + 68, t->grad_clip);
+    tinygpt__put_f32(h + 72, t->dropout);
+    tinygpt__put_u32(h + 76, t->warmup_steps);
+    tinygpt__put_u64(h + 80, t->max_steps);
+    tinygpt__put_u64(h + 88, t->seed);
+    tinygpt__put_u64(h + 96, model->rng.state);
+    tinygpt__put_f32(h + 104, t->min_lr);
+}
+
+TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_optimizer)
+{
+    size_t arrays = (with_optimizer && model->m && model->v) ? 3 : 1;
+    return TINYGPT__HEADER_SIZE + 4 * (size_t)model->config.vocab_size + 4 * arrays * model->num_params + 4;
+}
+
+/* Checks the header against FORMAT.md's reading rules and fills the configs.
+   *file_size gets the length the header implies. */
+static int tinygpt__read_header(const unsigned char *h, tinygpt_config *cfg, tinygpt_train_config *tc,
+                                uint32_t *flags, size_t *file_size, tinygpt_error *err)
+{
+    static const char *const dim_names[5] = {"vocab_size", "block_size", "n_layer", "n_head", "n_embd"};
+    uint32_t dims[5];
+    size_t P, arrays;
+    int i, ok = 1;
+    if (memcmp(h, "tinygpt", 8) != 0) return tinygpt__fail(err, "bad magic: not a tinygpt checkpoint");
+    if (tinygpt__get_u32(h + 8) != 1)
+        return tinygpt__fail(err, "unknown format version %lu (this reader knows version 1)", (unsigned long)tinygpt__get_u32(h + 8));
+    *flags = tinygpt__get_u32(h + 12);
+    if (*flags & ~1u) return tinygpt__fail(err, "unknown flag bits 0x%lX in flags", (unsigned long)(*flags & ~1u));
+    for (i = 108; i < TINYGPT__HEADER_SIZE; i++)
+        if (h[i]) return tinygpt__fail(err, "reserved byte at offset %d is nonzero", i);
+    for (i = 0; i < 5; i++) {
+        dims[i] = tinygpt__get_u32(h + 16 + 4 * i);
+        if (dims[i] == 0) return tinygpt__fail(err, "%s is 0", dim_names[i]);
+        if (dims[i] > (uint32_t)INT_MAX) return tinygpt__fail(err, "%s %lu is too large for this reader", dim_names[i], (unsigned long)dims[i]);
+    }
+    cfg->vocab_size = (int)dims[0]; cfg->block_size = (int)dims[1]; cfg->n_layer = (int)dims[2];
+    cfg->n_head = (int)dims[3]; cfg->n_embd = (int)dims[4];
+    if (cfg->n_embd % cfg->n_head) return tinygpt__fail(err, "n_head %d does not divide n_embd %d", cfg->n_head, cfg->n_embd);
+    if (dims[0] > 0x110000u) return tinygpt__fail(err, "vocab_size %lu exceeds the number of Unicode code points", (unsigned long)dims[0]);
+    P = tinygpt_num_params(cfg);
+    if (P == 0) return tinygpt__fail(err, "sizes overflow: the parameter count does not fit this reader's size type");
+    tc->batch_size = tinygpt__get_u32(h + 36);
+    tc->learning_rate = tinygpt__get_f32(h + 48);
+    tc->beta1 = tinygpt__get_f32(h + 52);
+    tc->beta2 = tinygpt__get_f32(h + 56);
+    tc->eps = tinygpt__get_f32(h + 60);
+    tc->weight_decay = tinygpt__get_f32(h + 64);
+    tc->grad_clip = tinygpt__get_f32(h + 68);
+    tc->dropout = tinygpt__get_f32(h + 72);
+    tc->warmup_steps = tinygpt__get_u32(h + 76);
+    tc->max_steps = tinygpt__get_u64(h + 80);
+    tc->seed = tinygpt__get_u64(h + 88);
+    tc->min_lr = tinygpt__get_f32(h + 104);
+    if (tinygpt_train_config_check(tc, err)) return -1;
+    arrays = (*flags & 1u) ? 3 : 1;
+    *file_size = tinygpt__add(tinygpt__add(TINYGPT__HEADER_SIZE + 4, tinygpt__mul(4, dims[0], &ok), &ok),
+                              tinygpt__mul(4 * arrays, P, &ok), &ok);
+    if (!ok) return tinygpt__fail(err, "sizes overflow: the file size does not fit this reader's size type");
+    return 0;
+}
+
+static void tinygpt__read_floats(float *dst, const unsigned char *src, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dst[i] = tinygpt__get_f32(src + 4 * i);
+}
+
+TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len, tinygpt_error *err)
+{
+    const unsigned char *d = (const unsigned char *)data;
+    tinygpt_config cfg;
+    tinygpt_train_config tc;
+    tinygpt_model loaded;
+    uint32_t flags = 0, table[256], *cps;
+    size_t expected = 0, P, i;
+    const unsigned char *p;
+    if (len < TINYGPT__HEADER_SIZE + 4)
+        return tinygpt__fail(err, "checkpoint is %lu bytes, shorter than its %d-byte header and trailer",
+                             (unsigned long)len, TINYGPT__HEADER_SIZE + 4);
+    if (tinygpt__read_header(d, &cfg, &tc, &flags, &expected, err)) return -1;
+    if (len != expected)
+        return tinygpt__fail(err, "checkpoint is %lu bytes but its header says %lu (%s)", (unsigned long)len,
+                             (unsigned long)expected, len < expected ? "truncated" : "trailing bytes");
+    tinygpt__crc32_table(table);
+    if (tinygpt__crc32(table, 0, d, len - 4) != tinygpt__get_u32(d + len - 4))
+        return tinygpt__fail(err, "CRC mismatch: the checkpoint is corrupted");
+    cps = (uint32_t *)tinygpt_alloc((size_t)cfg.vocab_size * sizeof(uint32_t));
+    if (!cps) return tinygpt__fail(err, "out of memory for the vocabulary");
+    for (i = 0; i < (size_t)cfg.vocab_size; i++) cps[i] = tinygpt__get_u32(d + TINYGPT__HEADER_SIZE + 4 * i);
+    if (tinygpt__model_alloc(&loaded, &cfg, &tc, cps, err)) { tinygpt_free(cps); return -1; }
+    tinygpt_free(cps);
+    P = loaded.num_params;
+    p = d + TINYGPT__HEADER_SIZE + 4 * (size_t)cfg.vocab_size;
+    tinygpt__read_floats(loaded.params, p, P);
+    if (flags & 1u) {
+        loaded.m = tinygpt__alloc_floats(P);
+        loaded.v = tinygpt__alloc_floats(P);
+        if (!loaded.m || !loaded.v) {
+            tinygpt_model_free(&loaded);
+            return tinygpt__fail(err, "out of memory for the AdamW moments");
+        }
+        tinygpt__read_floats(loaded.m, p + 4 * P, P);
+        tinygpt__read_floats(loaded.v, p + 8 * P, P);
+    }
+    loaded.step = tinygpt__get_u64(d + 40);
+    loaded.rng.state = tinygpt__get_u64(d + 96);
+    loaded.threads = model->threads;
+    tinygpt_model_free(model);
+    *model = loaded;
+    return 0;
+}
+
+#ifndef TINYGPT_NO_STDIO
+TINYGPT_DEF int tinygpt_load(tinygpt_model *model, const char *path, tinygpt_error *err)
+{
+    char *data;
+    size_t len;
+    int rc;
+    if (tinygpt_read_file(path, &data, &len, err)) return -1;
+    rc = tinygpt_load_memory(model, data, len, err);
+    tinygpt_free(data);
+    if (rc && err) {  /* prefix the file name */
+        char msg[sizeof err->message];
+        memcpy(msg, err->message, sizeof msg);
+        snprintf(err->message, sizeof err->message, "%.100s: %.150s", path, msg);
+    }
+    return rc;
+}
+
+/* Buffered writer that keeps a running CRC. */
+typedef struct {
+    FILE *f;
+    uint32_t crc, table[256];
+    size_t n;
+    int failed;
+    unsigned char buf[1 << 16];
+} tinygpt__writer;
+
+static void tinygpt__flush(tinygpt__writer *w)
+{
+    if (w->n && fwrite(w->buf, 1, w->n, w->f) != w->n) w->failed = 1;
+    w->n = 0;
+}
+
+static void tinygpt__write(tinygpt__writer *w, const unsigned char *p, size_t n)
+{
+    w->crc = tinygpt__crc32(w->table, w->crc, p, n);
+    while (n) {
+        size_t k = sizeof w->buf - w->n < n ? sizeof w->buf - w->n : n;
+        memcpy(w->buf + w->n, p, k);
+        w->n += k; p += k; n -= k;
+        if (w->n == sizeof w->buf) tinygpt__flush(w);
+    }
+}
+
+static void tinygpt__write_floats(tinygpt__writer *w, const float *x, size_t n)
+{
+    unsigned char b[4];
+    size_t i;
+    for (i = 0; i < n; i++) { tinygpt__put_f32(b, x[i]); tinygpt__write(w, b, 4); }
+}
+
+TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,
+                             tinygpt_error *err)
+{
+    unsigned char header[TINYGPT__HEADER_SIZE], b[4];
+    size_t plen = strlen(path), i;
+    char *tmp;
+    tinygpt__writer *w;
+    int failed;
+    if (!model->params) return tinygpt__fail(err, "cannot save an uninitialised model");
+    with_optimizer = with_optimizer && model->m && model->v;
+    tmp = (char *)tinygpt_alloc(plen + 5);
+    w = (tinygpt__writer *)tinygpt_alloc(sizeof *w);
+    if (!tmp || !w) {
+        tinygpt_free(tmp);
+        tinygpt_free(w);
+        return tinygpt__fail(err, "out of memory saving '%s'", path);
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    w->f = fopen(tmp, "wb");
+    if (!w->f) {
+        tinygpt__fail(err, "cannot open '%s' for writing", tmp);
+        tinygpt_free(tmp);
+        tinygpt_free(w);
+        return -1;
+    }
+    w->crc = 0;
+    w->n = 0;
+    w->failed = 0;
+    tinygpt__crc32_table(w->table);
+    tinygpt__write_header(header, model, with_optimizer);
+    tinygpt__write(w, header, sizeof header);
+    for (i = 0; i < (size_t)model->config.vocab_size; i++) {
+        tinygpt__put_u32(b, model->vocab.codepoints[i]);
+        tinygpt__write(w, b, 4);
+    }
+    tinygpt__write_floats(w, model->params, model->num_params);
+    if (with_optimizer) {
+        tinygpt__write_floats(w, model->m, model->num_params);
+        tinygpt__write_floats(w, model->v, model->num_params);
+    }
+    tinygpt__put_u32(b, w->crc);
+    tinygpt__write(w, b, 4);
+    tinygpt__flush(w);
+    failed = w->failed;
+    if (fflush(w->f) != 0 || ferror(w->f)) failed = 1;
+    if (fclose(w->f) != 0) failed = 1;
+    tinygpt_free(w);
+    if (failed) {
+        remove(tmp);
+        tinygpt__fail(err, "error writing '%s' (disk full?); '%s' is unchanged", tmp, path);
+        tinygpt_free(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+#ifdef _WIN32
+        /* Windows' rename does not replace an existing file */
+        if (remove(path) != 0 || rename(tmp, path) != 0)
+#endif
+        {
+            remove(tmp);
+            tinygpt__fail(err, "cannot rename '%s' to '%s'", tmp, path);
+            tinygpt_free(tmp);
+            return -1;
+        }
+    }
+    tinygpt_free(tmp);
+    return 0;
+}
+#endif /* TINYGPT_NO_STDIO */
+
+#endif /* TINYGPT_IMPLEMENTATION_DONE */
+#endif /* TINYGPT_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+MIT License
+
+Copyright (c) 2026 the tinygpt authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+*/
