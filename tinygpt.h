@@ -626,6 +626,14 @@ TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T,
 #define TINYGPT__RESTRICT
 #endif
 
+/* Fused multiply-add where the target has it in hardware (C99's
+   FP_FAST_FMAF); gcc in ISO C mode would otherwise never contract a*b+c. */
+#ifdef FP_FAST_FMAF
+#define TINYGPT__FMA(a, b, c) fmaf(a, b, c)
+#else
+#define TINYGPT__FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* Register tile MR x NR and cache blocks: an MC x KC block of A stays in L2,
    a KC x NR sliver of B in L1, while the micro-kernel keeps MR x NR sums in
    registers. NR is a multiple of the common vector widths (4, 8, 16 floats). */
@@ -645,7 +653,8 @@ static size_t tinygpt__matmul_work_size(int threads)
 {
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
-    return (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)threads * TINYGPT__MC * TINYGPT__KC;
+    /* + 16: room to align the panels to 64 bytes (both block sizes are multiples of 16 floats) */
+    return (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)threads * TINYGPT__MC * TINYGPT__KC + 16;
 }
 
 /* A strided matrix view: element (i, j) is p[i*rs + j*cs]. */
@@ -673,7 +682,8 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
 }
 
 /* The register tile: acc[MR][NR] = sum over k of a[k][i] * b[k][j]. Fixed
-   trip counts and a local accumulator let compilers keep it in vector registers. */
+   trip counts and a local accumulator let compilers keep it in vector
+   registers; copying the row of B first stops gcc from reloading it per FMA. */
 static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
                                   const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT out)
 {
@@ -682,6 +692,8 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
     for (i = 0; i < TINYGPT_MR; i++)
         for (j = 0; j < TINYGPT_NR; j++) acc[i][j] = 0.0f;
     for (p = 0; p < kc; p++) {
+        float brow[TINYGPT_NR];
+        for (j = 0; j < TINYGPT_NR; j++) brow[j] = b[j];
         /* gcc keeps the tile in registers only when told to unroll it */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 16
@@ -691,7 +703,7 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 32
 #endif
-            for (j = 0; j < TINYGPT_NR; j++) acc[i][j] += ai * b[j];
+            for (j = 0; j < TINYGPT_NR; j++) acc[i][j] = TINYGPT__FMA(ai, brow[j], acc[i][j]);
         }
         a += TINYGPT_MR;
         b += TINYGPT_NR;
@@ -728,7 +740,7 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const f
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads)
 {
-    float *bp = work;
+    float *bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
     int jc, pc;
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
@@ -748,9 +760,9 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
                 int ic = blk * TINYGPT__MC;
                 int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
 #ifdef _OPENMP
-                float *ap = work + (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)omp_get_thread_num() * TINYGPT__MC * TINYGPT__KC;
+                float *ap = bp + (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)omp_get_thread_num() * TINYGPT__MC * TINYGPT__KC;
 #else
-                float *ap = work + (size_t)TINYGPT__KC * TINYGPT__NC;
+                float *ap = bp + (size_t)TINYGPT__KC * TINYGPT__NC;
 #endif
                 tinygpt__pack_a(ap, a, ic, mc, pc, kc);
                 tinygpt__matmul_block(c + (size_t)ic * N + jc, (size_t)N, ap, bp, mc, nc, kc, add);
