@@ -1,11 +1,14 @@
 # tinygpt: make examples | make test | make clean
-# CC=clang works too. Release flags: -O3 and, where the compiler has it,
-# -march=native (the matmul relies on the compiler vectorising it).
+# CC=clang works too. Release flags: -O3 and, where the compiler has them,
+# -march=native (the matmul relies on the compiler vectorising it) and -fopenmp.
 CC      ?= cc
 CSTD    ?= -std=c99
 WARN    ?= -Wall -Wextra -pedantic
 NATIVE  := $(shell $(CC) -march=native -E -x c /dev/null >/dev/null 2>&1 && echo -march=native)
-OPT     ?= -O3 $(NATIVE)
+# OpenMP threads where the compiler and its runtime are there; the header
+# builds and runs single-threaded without them.
+OPENMP  := $(shell echo 'int main(void){return 0;}' | $(CC) -fopenmp -x c - -o /dev/null >/dev/null 2>&1 && echo -fopenmp)
+OPT     ?= -O3 $(NATIVE) $(OPENMP)
 CFLAGS  ?= $(CSTD) $(WARN) $(OPT)
 LDLIBS  ?= -lm
 CORPUS_URL := https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt

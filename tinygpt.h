@@ -1774,11 +1774,12 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
         for (i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
         return best;
     }
-    for (i = 0; i < V; i++) { cand[i].value = logits[i] / temperature; cand[i].id = i; }
+    for (i = 0; i < V; i++) { cand[i].value = logits[i]; cand[i].id = i; }
     qsort(cand, (size_t)V, sizeof *cand, tinygpt__candidate_cmp);
     k = (top_k == 0 || top_k > V) ? V : top_k;
     maxv = cand[0].value;
-    for (i = 0; i < k; i++) { cand[i].value = expf(cand[i].value - maxv); sum += cand[i].value; }
+    /* scale the differences, not the logits: a tiny temperature must not overflow */
+    for (i = 0; i < k; i++) { cand[i].value = expf((cand[i].value - maxv) / temperature); sum += cand[i].value; }
     if (top_p < 1.0f) {  /* keep the smallest prefix whose probability reaches top_p */
         float cum = 0.0f;
         for (i = 0; i < k; i++) {

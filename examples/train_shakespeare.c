@@ -1,0 +1,677 @@
+/* train_shakespeare.c - train a character-level GPT on a text file with tinygpt.h.
+   Every hyperparameter is a flag named as in nanoGPT; see ./train_shakespeare --help.
+       make examples && ./train_shakespeare                  (data/tinyshakespeare.txt)
+       ./train_shakespeare --data my.txt --max_iters 500 --out my.bin
+       ./train_shakespeare --resume ckpt.bin                 (continue a run; Ctrl-C saves)
+   Writes a checkpoint (FORMAT.md v1) at every eval and a CSV log of the losses. */
+#define _POSIX_C_SOURCE 200809L
+#define TINYGPT_IMPLEMENTATION
+#include "tinygpt.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ================================================================ defaults (tune here) */
+
+#define DEFAULT_BATCH_SIZE     16
+#define DEFAULT_BLOCK_SIZE     128
+#define DEFAULT_N_LAYER        4
+#define DEFAULT_N_HEAD         4
+#define DEFAULT_N_EMBD         256
+#define DEFAULT_DROPOUT        0.1
+#define DEFAULT_LEARNING_RATE  3e-4
+#define DEFAULT_MIN_LR         3e-5
+#define DEFAULT_WEIGHT_DECAY   0.1
+#define DEFAULT_BETA1          0.9
+#define DEFAULT_BETA2          0.95
+#define DEFAULT_GRAD_CLIP      1.0
+#define DEFAULT_WARMUP_ITERS   100
+#define DEFAULT_MAX_ITERS      2000
+#define DEFAULT_EVAL_INTERVAL  250
+#define DEFAULT_EVAL_ITERS     20
+#define DEFAULT_LOG_INTERVAL   10
+#define DEFAULT_SAMPLE_CHARS   200
+#define DEFAULT_SEED           1337
+#define DEFAULT_DATA           "data/tinyshakespeare.txt"
+#define DEFAULT_OUT            "ckpt.bin"
+#define DEFAULT_LOG            "train_log.csv"
+
+/* ================================================================ small helpers */
+
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* Wall-clock seconds from an arbitrary origin. (_POSIX_TIMERS lives in <unistd.h>,
+   so test for the clock itself; clock() is CPU time, a rough fallback.) */
+static double now_seconds(void)
+{
+#if defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+        return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+#endif
+    return (double)clock() / CLOCKS_PER_SEC;
+}
+
+/* "25m43s", "1h02m03s", "7s" */
+static void format_duration(double seconds, char *out, size_t size)
+{
+    long s = seconds > 0 && seconds < 1e9 ? (long)(seconds + 0.5) : 0;
+    if (s >= 3600)
+        snprintf(out, size, "%ldh%02ldm%02lds", s / 3600, s / 60 % 60, s % 60);
+    else if (s >= 60)
+        snprintf(out, size, "%ldm%02lds", s / 60, s % 60);
+    else
+        snprintf(out, size, "%lds", s);
+}
+
+/* ================================================================ flags */
+
+typedef struct options {
+    int batch_size, block_size, n_layer, n_head, n_embd;
+    double dropout, learning_rate, min_lr, weight_decay, beta1, beta2, grad_clip;
+    int max_iters, warmup_iters, eval_interval, eval_iters, log_interval, sample_chars, threads;
+    unsigned long long seed;
+    const char *data, *out, *log, *resume;
+    unsigned char given[32];  /* given[i]: flag FLAGS[i] was on the command line */
+} options;
+
+typedef enum { ARG_INT, ARG_REAL, ARG_U64, ARG_TEXT } arg_type;
+
+typedef struct flag_spec {
+    const char *name;
+    arg_type    type;
+    size_t      offset;     /* of the value in options */
+    double      min, max;   /* ints: [min, max]; reals: [min, max) */
+    int         from_ckpt;  /* with --resume, the checkpoint's value wins */
+    const char *help;
+} flag_spec;
+
+#define OPT(field) offsetof(options, field)
+#define NO_MAX HUGE_VAL
+static const flag_spec FLAGS[] = {
+    /* name           type      value               min  max   ckpt help */
+    {"batch_size",    ARG_INT,  OPT(batch_size),    1, INT_MAX, 1, "sequences per training step"},
+    {"block_size",    ARG_INT,  OPT(block_size),    1, INT_MAX, 1, "context length in characters"},
+    {"n_layer",       ARG_INT,  OPT(n_layer),       1, INT_MAX, 1, "transformer blocks"},
+    {"n_head",        ARG_INT,  OPT(n_head),        1, INT_MAX, 1, "attention heads; must divide n_embd"},
+    {"n_embd",        ARG_INT,  OPT(n_embd),        1, INT_MAX, 1, "embedding width"},
+    {"dropout",       ARG_REAL, OPT(dropout),       0, 1,       1, "dropout probability in training"},
+    {"learning_rate", ARG_REAL, OPT(learning_rate), 0, NO_MAX,  1, "peak learning rate, after warmup"},
+    {"max_iters",     ARG_INT,  OPT(max_iters),     0, INT_MAX, 0, "last step; also the lr schedule length"},
+    {"warmup_iters",  ARG_INT,  OPT(warmup_iters),  0, INT_MAX, 1, "steps of linear lr warmup"},
+    {"min_lr",        ARG_REAL, OPT(min_lr),        0, NO_MAX,  1, "lr at the end of the cosine decay"},
+    {"weight_decay",  ARG_REAL, OPT(weight_decay),  0, NO_MAX,  1, "AdamW weight decay (2-D weights)"},
+    {"beta1",         ARG_REAL, OPT(beta1),         0, 1,       1, "AdamW beta1"},
+    {"beta2",         ARG_REAL, OPT(beta2),         0, 1,       1, "AdamW beta2"},
+    {"grad_clip",     ARG_REAL, OPT(grad_clip),     0, NO_MAX,  1, "max gradient norm; 0 = no clipping"},
+    {"eval_interval", ARG_INT,  OPT(eval_interval), 0, INT_MAX, 0, "eval, sample, save every N; 0 = at end"},
+    {"eval_iters",    ARG_INT,  OPT(eval_iters),    1, INT_MAX, 0, "batches per loss estimate"},
+    {"seed",          ARG_U64,  OPT(seed),          0, 0,       1, "seed for init, batches and dropout"},
+    {"data",          ARG_TEXT, OPT(data),          0, 0,       0, "UTF-8 text: 90% train, 10% val"},
+    {"out",           ARG_TEXT, OPT(out),           0, 0,       0, "checkpoint to write; resume: same file"},
+    {"log",           ARG_TEXT, OPT(log),           0, 0,       0, "CSV: step,train_loss,val_loss,elapsed_s"},
+    {"resume",        ARG_TEXT, OPT(resume),        0, 0,       0, "checkpoint to continue training"},
+    {"threads",       ARG_INT,  OPT(threads),       0, INT_MAX, 0, "worker threads; 0 = library default"},
+    {"log_interval",  ARG_INT,  OPT(log_interval),  1, INT_MAX, 0, "print progress every N steps"},
+    {"sample_chars",  ARG_INT,  OPT(sample_chars),  0, INT_MAX, 0, "characters sampled at each eval; 0 = none"},
+};
+#define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
+typedef char flags_fit_in_options_given[N_FLAGS <= sizeof(((options *)0)->given) ? 1 : -1];
+
+static void default_options(options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch_size = DEFAULT_BATCH_SIZE;       o->block_size = DEFAULT_BLOCK_SIZE;
+    o->n_layer = DEFAULT_N_LAYER;             o->n_head = DEFAULT_N_HEAD;
+    o->n_embd = DEFAULT_N_EMBD;               o->dropout = DEFAULT_DROPOUT;
+    o->learning_rate = DEFAULT_LEARNING_RATE; o->min_lr = DEFAULT_MIN_LR;
+    o->weight_decay = DEFAULT_WEIGHT_DECAY;   o->beta1 = DEFAULT_BETA1;
+    o->beta2 = DEFAULT_BETA2;                 o->grad_clip = DEFAULT_GRAD_CLIP;
+    o->max_iters = DEFAULT_MAX_ITERS;         o->warmup_iters = DEFAULT_WARMUP_ITERS;
+    o->eval_interval = DEFAULT_EVAL_INTERVAL; o->eval_iters = DEFAULT_EVAL_ITERS;
+    o->log_interval = DEFAULT_LOG_INTERVAL;   o->sample_chars = DEFAULT_SAMPLE_CHARS;
+    o->seed = DEFAULT_SEED;                   o->threads = 0;
+    o->data = DEFAULT_DATA;                   o->out = DEFAULT_OUT;
+    o->log = DEFAULT_LOG;                     o->resume = "";
+}
+
+static void *field(options *o, const flag_spec *f)
+{
+    return (char *)o + f->offset;
+}
+
+/* The flag's value in o, as text (for --help and notes). */
+static const char *flag_text(const options *o, const flag_spec *f, char *buf)
+{
+    const void *p = (const char *)o + f->offset;
+    switch (f->type) {
+    case ARG_INT:  sprintf(buf, "%d", *(const int *)p); break;
+    case ARG_REAL: sprintf(buf, "%g", *(const double *)p); break;
+    case ARG_U64:  sprintf(buf, "%llu", *(const unsigned long long *)p); break;
+    case ARG_TEXT: return **(const char *const *)p ? *(const char *const *)p : "none";
+    }
+    return buf;
+}
+
+static void print_help(void)
+{
+    options d;
+    char buf[64];
+    size_t i;
+    default_options(&d);
+    printf("usage: ./train_shakespeare [--flag value | --flag=value]...\n"
+           "Trains a character-level GPT on a text file; Ctrl-C saves and stops.\n\n");
+    for (i = 0; i < N_FLAGS; i++) {
+        const char *meta = FLAGS[i].type == ARG_TEXT ? "FILE" : FLAGS[i].type == ARG_REAL ? "X" : "N";
+        printf("  --%-14s %-5s %s (default: %s)\n", FLAGS[i].name, meta, FLAGS[i].help,
+               flag_text(&d, &FLAGS[i], buf));
+    }
+    printf("  --%-14s %-5s %s\n", "help", "", "show this help");
+}
+
+static void bad_value(const flag_spec *f, const char *s)
+{
+    switch (f->type) {
+    case ARG_INT:
+        if (f->max < INT_MAX) fail("invalid value '%s' for --%s: expected an integer in [%.0f, %.0f]",
+                                   s, f->name, f->min, f->max);
+        fail("invalid value '%s' for --%s: expected an integer >= %.0f", s, f->name, f->min);
+        break;
+    case ARG_REAL:
+        if (f->max != NO_MAX) fail("invalid value '%s' for --%s: expected a number in [%g, %g)",
+                                   s, f->name, f->min, f->max);
+        fail("invalid value '%s' for --%s: expected a finite number >= %g", s, f->name, f->min);
+        break;
+    default:
+        fail("invalid value '%s' for --%s: expected a non-negative integer", s, f->name);
+    }
+}
+
+/* Parses s strictly into the flag's field; exits with a message naming the flag. */
+static void set_flag(options *o, const flag_spec *f, const char *s)
+{
+    char *end = NULL;
+    void *p = field(o, f);
+    if (f->type == ARG_TEXT) {
+        if (*s == '\0') fail("--%s needs a non-empty value", f->name);
+        *(const char **)p = s;
+        return;
+    }
+    if (*s == '\0' || isspace((unsigned char)*s)) bad_value(f, s);
+    errno = 0;
+    if (f->type == ARG_U64) {
+        unsigned long long v = strtoull(s, &end, 10);
+        if (*s == '-' || *end != '\0' || errno == ERANGE) bad_value(f, s);
+        *(unsigned long long *)p = v;
+    } else if (f->type == ARG_INT) {
+        long v = strtol(s, &end, 10);
+        if (*end != '\0' || errno == ERANGE || v < f->min || v > f->max) bad_value(f, s);
+        *(int *)p = (int)v;
+    } else {
+        double v = strtod(s, &end);
+        if (*end != '\0' || errno == ERANGE || !(v >= f->min && v < f->max) || v > FLT_MAX)
+            bad_value(f, s);
+        *(double *)p = v;
+    }
+}
+
+static int find_flag(const char *name, size_t len)
+{
+    size_t i;
+    for (i = 0; i < N_FLAGS; i++)
+        if (strlen(FLAGS[i].name) == len && strncmp(FLAGS[i].name, name, len) == 0) return (int)i;
+    return -1;
+}
+
+static int given(const options *o, const char *name)
+{
+    return o->given[find_flag(name, strlen(name))];
+}
+
+static void parse_args(int argc, char **argv, options *o)
+{
+    int i;
+    default_options(o);
+    for (i = 1; i < argc; i++) {
+        const char *arg = argv[i], *name = arg + 2, *eq, *value;
+        int k;
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { print_help(); exit(0); }
+        if (strncmp(arg, "--", 2) != 0) fail("unexpected argument '%s' (see --help)", arg);
+        eq = strchr(name, '=');
+        k = find_flag(name, eq ? (size_t)(eq - name) : strlen(name));
+        if (k < 0) fail("unknown flag '%s' (see --help)", arg);
+        if (eq) value = eq + 1;
+        else if (i + 1 < argc) value = argv[++i];
+        else fail("--%s needs a value", FLAGS[k].name);
+        set_flag(o, &FLAGS[k], value);
+        o->given[k] = 1;
+    }
+    if (*o->resume && !given(o, "out")) o->out = o->resume;  /* continue the same file */
+}
+
+/* ================================================================ Ctrl-C */
+
+static volatile sig_atomic_t g_interrupted = 0;
+
+static void on_sigint(int sig)
+{
+    g_interrupted = 1;
+#if !defined(SA_RESTART)
+    signal(sig, on_sigint);  /* plain signal() may reset the handler on delivery */
+#else
+    (void)sig;
+#endif
+}
+
+/* With POSIX sigaction the handler stays installed (a second Ctrl-C cannot kill
+   us half-way) and interrupted writes restart; elsewhere, plain signal(). */
+static void catch_sigint(void)
+{
+#if defined(SA_RESTART)
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+#else
+    signal(SIGINT, on_sigint);
+#endif
+}
+
+/* ================================================================ setup */
+
+typedef struct run {
+    options       opt;
+    tinygpt_model model;
+    int32_t      *tokens;           /* [n_train + n_val] the encoded text */
+    size_t        n_train, n_val;
+    int32_t      *x, *y;            /* [B*T] one batch of inputs and targets */
+    int           B, T;
+    uint64_t      max_iters;
+    FILE         *csv;
+    double        t_start;          /* when this process started */
+    double        interval_seconds; /* time in training steps since the last log line */
+    double        interval_loss;    /* sum of their losses */
+    int           interval_steps;
+    int           evaluated;        /* an eval ran at evaluated_step */
+    uint64_t      evaluated_step;
+    float         val_loss;         /* from the last eval */
+} run;
+
+static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
+static int clamp_int(uint64_t v) { return v > INT_MAX ? INT_MAX : (int)v; }
+
+static void load_text(const options *o, char **text, size_t *len)
+{
+    tinygpt_error err;
+    if (tinygpt_read_file(o->data, text, len, &err) == 0) return;
+    if (!given(o, "data")) {
+        fprintf(stderr, DEFAULT_DATA " not found: run 'make data' (downloads it) or pass --data FILE\n");
+        exit(1);
+    }
+    fail("%s", err.message);
+}
+
+static void create_model(run *r, const char *text, size_t len)
+{
+    const options *o = &r->opt;
+    tinygpt_train_config tc = tinygpt_train_config_default();
+    tinygpt_config cfg;
+    tinygpt_vocab vocab;
+    tinygpt_error err;
+    int rc;
+    if (tinygpt_vocab_build(&vocab, text, len, &err) != 0) fail("%s: %s", o->data, err.message);
+    cfg.vocab_size = 0;  /* set from the vocabulary */
+    cfg.block_size = o->block_size;
+    cfg.n_layer = o->n_layer;
+    cfg.n_head = o->n_head;
+    cfg.n_embd = o->n_embd;
+    tc.learning_rate = (float)o->learning_rate;
+    tc.min_lr = (float)o->min_lr;
+    tc.beta1 = (float)o->beta1;
+    tc.beta2 = (float)o->beta2;
+    tc.weight_decay = (float)o->weight_decay;
+    tc.grad_clip = (float)o->grad_clip;
+    tc.dropout = (float)o->dropout;
+    tc.warmup_steps = (uint32_t)o->warmup_iters;
+    tc.batch_size = (uint32_t)o->batch_size;
+    tc.max_steps = (uint64_t)o->max_iters;
+    tc.seed = o->seed;
+    rc = tinygpt_model_create(&r->model, &cfg, &vocab, &tc, &err);
+    tinygpt_vocab_free(&vocab);
+    if (rc != 0) fail("%s", err.message);
+    r->max_iters = (uint64_t)o->max_iters;
+}
+
+/* The options a checkpoint implies (for the flags it owns). */
+static void checkpoint_options(const tinygpt_model *m, options *ck)
+{
+    if (m->train.batch_size) ck->batch_size = clamp_int(m->train.batch_size);
+    ck->block_size = m->config.block_size;
+    ck->n_layer = m->config.n_layer;
+    ck->n_head = m->config.n_head;
+    ck->n_embd = m->config.n_embd;
+    ck->dropout = m->train.dropout;
+    ck->learning_rate = m->train.learning_rate;
+    ck->min_lr = m->train.min_lr;
+    ck->weight_decay = m->train.weight_decay;
+    ck->beta1 = m->train.beta1;
+    ck->beta2 = m->train.beta2;
+    ck->grad_clip = m->train.grad_clip;
+    ck->warmup_iters = clamp_int(m->train.warmup_steps);
+    ck->seed = m->train.seed;
+}
+
+/* Takes the checkpoint's value of every flag it owns, noting flags that lose. */
+static void adopt_checkpoint(options *o, const options *ck)
+{
+    static const size_t size[] = {sizeof(int), sizeof(double), sizeof(unsigned long long),
+                                  sizeof(const char *)};  /* by arg_type */
+    char a[64], b[64];
+    size_t i;
+    for (i = 0; i < N_FLAGS; i++) {
+        const flag_spec *f = &FLAGS[i];
+        if (!f->from_ckpt) continue;
+        if (o->given[i] && strcmp(flag_text(o, f, a), flag_text(ck, f, b)) != 0)
+            printf("note: --%s %s ignored: the checkpoint has %s\n", f->name, a, b);
+        memcpy(field(o, f), (const char *)ck + f->offset, size[f->type]);
+    }
+}
+
+static void resume_model(run *r)
+{
+    tinygpt_model *m = &r->model;
+    options ck = r->opt;
+    tinygpt_error err;
+    if (tinygpt_load(m, r->opt.resume, &err) != 0) fail("%s", err.message);
+    if (given(&r->opt, "max_iters") || m->train.max_steps == 0)
+        r->max_iters = (uint64_t)r->opt.max_iters;
+    else
+        r->max_iters = m->train.max_steps;
+    printf("resuming %s at step %llu of %llu\n", r->opt.resume, ull(m->step), ull(r->max_iters));
+    checkpoint_options(m, &ck);
+    adopt_checkpoint(&r->opt, &ck);
+    m->train.batch_size = (uint32_t)r->opt.batch_size;  /* in case it was 0 (unknown) */
+    if (m->step >= r->max_iters)
+        printf("note: nothing to train (already at step %llu); pass a larger --max_iters\n", ull(m->step));
+    else if (m->train.max_steps != 0 && r->max_iters > m->train.max_steps)
+        printf("note: keeping the checkpoint's lr schedule (max_steps %llu); step %llu will use lr %.2e\n",
+               ull(m->train.max_steps), ull(r->max_iters), (double)tinygpt_lr(&m->train, r->max_iters - 1));
+}
+
+static void encode_corpus(run *r, const char *text, size_t len)
+{
+    tinygpt_error err;
+    size_t n = 0;
+    if (len > SIZE_MAX / sizeof(int32_t)) fail("%s is too large", r->opt.data);
+    r->tokens = (int32_t *)malloc((len ? len : 1) * sizeof(int32_t));
+    if (!r->tokens) fail("out of memory encoding %s", r->opt.data);
+    if (tinygpt_encode(&r->model.vocab, text, len, r->tokens, &n, &err) != 0) {
+        fail("%s: %s%s", r->opt.data, err.message,
+             *r->opt.resume ? " (the checkpoint's vocabulary must cover the text)" : "");
+    }
+    r->n_train = tinygpt_train_split(n);
+    r->n_val = n - r->n_train;
+}
+
+static void check_split(const char *name, size_t n, int T)
+{
+    if (n < (size_t)T + 1)
+        fail("the %s split has %lu tokens but needs at least block_size+1 = %lu "
+             "(use a longer text or a smaller --block_size)", name, (unsigned long)n, (unsigned long)T + 1);
+}
+
+static void alloc_batch(run *r)
+{
+    size_t n = (size_t)r->B * (size_t)r->T;
+    if (n / (size_t)r->B != (size_t)r->T || n > SIZE_MAX / sizeof(int32_t))
+        fail("batch_size * block_size is too large");
+    r->x = (int32_t *)malloc(n * sizeof(int32_t));
+    r->y = (int32_t *)malloc(n * sizeof(int32_t));
+    if (!r->x || !r->y) fail("out of memory for a batch of %d x %d tokens", r->B, r->T);
+}
+
+/* A fresh run truncates the log; a resumed one appends to it when it exists. */
+static void open_log(run *r)
+{
+    const char *path = r->opt.log;
+    FILE *old = *r->opt.resume ? fopen(path, "r") : NULL;
+    if (old) fclose(old);
+    r->csv = fopen(path, old ? "a" : "w");
+    if (!r->csv) fail("cannot open %s for writing: %s", path, strerror(errno));
+    if (!old) fprintf(r->csv, "step,train_loss,val_loss,elapsed_s\n");
+    if (fflush(r->csv) != 0) fail("cannot write %s", path);
+}
+
+/* Fails now, not after the first eval, if the checkpoint cannot be written
+   (tinygpt_save writes CKPT.tmp and renames it over CKPT). */
+static void check_out_writable(const char *out)
+{
+    size_t n = strlen(out);
+    char *tmp = (char *)malloc(n + 5);
+    FILE *f;
+    if (!tmp) fail("out of memory");
+    memcpy(tmp, out, n);
+    memcpy(tmp + n, ".tmp", 5);
+    f = fopen(tmp, "wb");
+    if (!f) fail("cannot write the checkpoint %s: %s", tmp, strerror(errno));
+    fclose(f);
+    remove(tmp);
+    free(tmp);
+}
+
+static void setup(run *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    load_text(&r->opt, &text, &len);
+    if (*r->opt.resume) resume_model(r);
+    else create_model(r, text, len);
+    r->model.threads = r->opt.threads;
+    encode_corpus(r, text, len);
+    tinygpt_free(text);
+    r->B = r->opt.batch_size;
+    r->T = r->model.config.block_size;
+    check_split("train", r->n_train, r->T);
+    check_split("validation", r->n_val, r->T);
+    alloc_batch(r);
+    check_out_writable(r->opt.out);
+    open_log(r);
+}
+
+static void print_header(const run *r)
+{
+    const tinygpt_model *m = &r->model;
+    const tinygpt_train_config *t = &m->train;
+    printf("tinygpt: %lu parameters (%.2fM) | vocab %d | tokens: train %lu, val %lu\n",
+           (unsigned long)m->num_params, (double)m->num_params / 1e6, m->config.vocab_size,
+           (unsigned long)r->n_train, (unsigned long)r->n_val);
+    printf("config: n_layer %d, n_head %d, n_embd %d, block_size %d, batch_size %d, dropout %g, "
+           "learning_rate %g, min_lr %g, warmup_iters %lu, max_iters %llu, weight_decay %g, "
+           "beta1 %g, beta2 %g, grad_clip %g, seed %llu\n",
+           m->config.n_layer, m->config.n_head, m->config.n_embd, m->config.block_size, r->B,
+           (double)t->dropout, (double)t->learning_rate, (double)t->min_lr,
+           (unsigned long)t->warmup_steps, ull(r->max_iters), (double)t->weight_decay,
+           (double)t->beta1, (double)t->beta2, (double)t->grad_clip, ull(t->seed));
+    fflush(stdout);
+}
+
+/* ================================================================ logging */
+
+static void csv_row(run *r, double train_loss, const char *val_loss)
+{
+    fprintf(r->csv, "%llu,%.6f,%s,%.3f\n", ull(r->model.step), train_loss, val_loss,
+            now_seconds() - r->t_start);
+    if (fflush(r->csv) != 0) fail("cannot write %s", r->opt.log);
+}
+
+static void log_progress(run *r)
+{
+    double per_step = r->interval_seconds / r->interval_steps;
+    double loss = r->interval_loss / r->interval_steps;
+    float lr = tinygpt_lr(&r->model.train, r->model.step - 1);  /* what the last update used */
+    double tok_per_s = per_step > 0 ? (double)r->B * r->T / per_step : 0.0;
+    int ms_digits = per_step < 0.01 ? 2 : 0;  /* tiny models: "0.42 ms/step" */
+    char eta[32];
+    format_duration(per_step * (double)(r->max_iters - r->model.step), eta, sizeof eta);
+    printf("step %llu/%llu | loss %.4f | lr %.2e | %.*f ms/step | %.0f tok/s | eta %s\n",
+           ull(r->model.step), ull(r->max_iters), loss, (double)lr, ms_digits, per_step * 1000.0,
+           tok_per_s, eta);
+    fflush(stdout);
+    csv_row(r, loss, "");
+    r->interval_seconds = r->interval_loss = 0;
+    r->interval_steps = 0;
+}
+
+/* ================================================================ evaluation */
+
+/* Mean loss over eval_iters batches, the same batches at every eval. */
+static float estimate(run *r, const int32_t *tokens, size_t n)
+{
+    tinygpt_rng rng;
+    tinygpt_error err;
+    float loss = 0;
+    tinygpt_rng_seed(&rng, r->model.train.seed ^ 0x5EED);
+    if (tinygpt_estimate_loss(&r->model, tokens, n, r->B, r->opt.eval_iters, &rng, &loss, &err) != 0)
+        fail("estimating the loss at step %llu: %s", ull(r->model.step), err.message);
+    return loss;
+}
+
+static int stream_token(void *user, int32_t token)
+{
+    char utf8[4];
+    int n = tinygpt_token_utf8((const tinygpt_vocab *)user, token, utf8);
+    if (n > 0) fwrite(utf8, 1, (size_t)n, stdout);
+    fflush(stdout);
+    return g_interrupted != 0;  /* Ctrl-C cuts the sample short */
+}
+
+static void print_sample(run *r)
+{
+    int32_t start = tinygpt_vocab_find(&r->model.vocab, '\n');
+    tinygpt_rng rng;
+    tinygpt_error err;
+    if (start < 0) start = 0;
+    tinygpt_rng_seed(&rng, r->model.train.seed + r->model.step);
+    printf("---- sample ----\n");
+    fflush(stdout);
+    if (tinygpt_generate(&r->model, &start, 1, (size_t)r->opt.sample_chars, 0.8f, 40, 1.0f, &rng,
+                         NULL, NULL, stream_token, &r->model.vocab, &err) != 0)
+        fprintf(stderr, "warning: sampling failed: %s\n", err.message);
+    printf("\n----------------\n");
+}
+
+static void save_checkpoint(run *r)
+{
+    tinygpt_error err;
+    if (tinygpt_save(&r->model, r->opt.out, 1, &err) != 0)
+        fail("saving step %llu: %s", ull(r->model.step), err.message);
+}
+
+static void evaluate_and_save(run *r)
+{
+    char val[32];
+    float train_loss = estimate(r, r->tokens, r->n_train);
+    r->val_loss = estimate(r, r->tokens + r->n_train, r->n_val);
+    printf("step %llu: train loss %.4f, val loss %.4f\n", ull(r->model.step), (double)train_loss,
+           (double)r->val_loss);
+    if (r->opt.sample_chars > 0) print_sample(r);
+    save_checkpoint(r);
+    printf("saved %s\n", r->opt.out);
+    fflush(stdout);
+    snprintf(val, sizeof val, "%.6f", (double)r->val_loss);
+    csv_row(r, train_loss, val);
+    r->evaluated = 1;
+    r->evaluated_step = r->model.step;
+}
+
+/* ================================================================ training */
+
+static void train_one_step(run *r)
+{
+    tinygpt_error err;
+    float loss = 0;
+    double t0 = now_seconds();
+    if (tinygpt_get_batch(r->tokens, r->n_train, r->B, r->T, &r->model.rng, r->x, r->y, &err) != 0 ||
+        tinygpt_train_step(&r->model, r->x, r->y, r->B, r->T, &loss, &err) != 0)
+        fail("training failed after step %llu: %s; stopped without saving", ull(r->model.step),
+             err.message);
+    r->interval_seconds += now_seconds() - t0;
+    r->interval_loss += loss;
+    r->interval_steps++;
+}
+
+static void train(run *r)
+{
+    while (!g_interrupted && r->model.step < r->max_iters) {
+        uint64_t step;
+        train_one_step(r);
+        if (g_interrupted) break;
+        step = r->model.step;
+        if (step % (uint64_t)r->opt.log_interval == 0 || step == r->max_iters) log_progress(r);
+        if (r->opt.eval_interval > 0 && step % (uint64_t)r->opt.eval_interval == 0)
+            evaluate_and_save(r);
+    }
+}
+
+static void save_on_interrupt(run *r)
+{
+    signal(SIGINT, SIG_IGN);
+    if (!r->evaluated || r->evaluated_step != r->model.step)  /* else an eval just saved it */
+        save_checkpoint(r);
+    printf("\ninterrupted at step %llu: saved %s (resume with --resume %s)\n", ull(r->model.step),
+           r->opt.out, r->opt.out);
+}
+
+static void finish(run *r)
+{
+    char wall[32];
+    if (!r->evaluated || r->evaluated_step != r->model.step) evaluate_and_save(r);
+    format_duration(now_seconds() - r->t_start, wall, sizeof wall);
+    printf("done: step %llu in %s | final val loss %.4f | checkpoint %s | log %s\n",
+           ull(r->model.step), wall, (double)r->val_loss, r->opt.out, r->opt.log);
+}
+
+static void cleanup(run *r)
+{
+    if (r->csv) fclose(r->csv);
+    free(r->x);
+    free(r->y);
+    free(r->tokens);
+    tinygpt_model_free(&r->model);
+}
+
+int main(int argc, char **argv)
+{
+    static run r;  /* zeroed */
+    r.t_start = now_seconds();
+    parse_args(argc, argv, &r.opt);
+    setup(&r);
+    print_header(&r);
+    catch_sigint();
+    train(&r);
+    if (g_interrupted) save_on_interrupt(&r);
+    else finish(&r);
+    cleanup(&r);
+    return 0;
+}
