@@ -672,13 +672,18 @@ static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0,
 }
 
 /* Copies rows [p0, p0+kc) x cols [j0, j0+nc) of B into NR-column slivers. */
-static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc)
+static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc, int threads)
 {
-    int s, p, j;
-    for (s = 0; s < nc; s += TINYGPT_NR)
+    int sliver, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(threads)
+    for (sliver = 0; sliver < nslivers; sliver++) {
+        int s = sliver * TINYGPT_NR, p, j;
+        float *d = dst + (size_t)s * kc;
         for (p = 0; p < kc; p++)
             for (j = 0; j < TINYGPT_NR; j++)
-                *dst++ = s + j < nc ? b.p[(size_t)(p0 + p) * b.rs + (size_t)(j0 + s + j) * b.cs] : 0.0f;
+                *d++ = s + j < nc ? b.p[(size_t)(p0 + p) * b.rs + (size_t)(j0 + s + j) * b.cs] : 0.0f;
+    }
 }
 
 /* The register tile: acc[MR][NR] = sum over k of a[k][i] * b[k][j]. Fixed
@@ -754,7 +759,7 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
             int kc = K - pc < TINYGPT__KC ? K - pc : TINYGPT__KC;
             int add = accumulate || pc > 0;
             int nblocks = (M + TINYGPT__MC - 1) / TINYGPT__MC, blk;
-            tinygpt__pack_b(bp, b, pc, kc, jc, nc);
+            tinygpt__pack_b(bp, b, pc, kc, jc, nc, threads);
             TINYGPT__PARALLEL_FOR(threads)
             for (blk = 0; blk < nblocks; blk++) {
                 int ic = blk * TINYGPT__MC;

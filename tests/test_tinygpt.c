@@ -360,7 +360,7 @@ static void check_adds_at(const char *name, const float *once, const float *twic
 }
 #define CHECK_ADDS(name, once, twice, n) check_adds_at(name, once, twice, n, __FILE__, __LINE__)
 
-static float *g_work; /* tinygpt__matmul_work_size(2) floats */
+static float *g_work; /* exactly tinygpt__matmul_work_size(1) floats */
 
 /* ======================================================================== */
 /*                               1. vocabulary                              */
@@ -708,7 +708,11 @@ static void test_matmul(void)
         fill_normal(b1, (size_t)K * N, 1, 0, &r);
         a.p = a1; a.rs = (size_t)K; a.cs = 1; b.p = b1; b.rs = (size_t)N; b.cs = 1;
         tinygpt__matmul(c1, a, b, M, N, K, 0, g_work, 1);
-        tinygpt__matmul(c2, a, b, M, N, K, 0, g_work, 2);
+        {
+            float *work2 = falloc(tinygpt__matmul_work_size(2));
+            tinygpt__matmul(c2, a, b, M, N, K, 0, work2, 2);
+            free(work2);
+        }
         EXPECT(max_abs_diff(c1, c2, (size_t)M * N) <= 1e-5);
         free(a1); free(b1); free(c1); free(c2);
     }
@@ -1417,7 +1421,7 @@ static void test_golden(void)
     tinygpt_model m, s;
     tinygpt_error err;
     char *text = NULL;
-    size_t len = 0, n = 0, flen, i;
+    size_t len = 0, n = 0, flen;
     int32_t *ids, x[64], y[64];
     int f, b, t;
     double loss = 0;
@@ -1490,8 +1494,9 @@ static void test_golden(void)
         EXPECT_NEAR(m.train.learning_rate, 1e-3, 1e-9);
         EXPECT_NEAR(m.train.min_lr, 1e-4, 1e-10);
         EXPECT(m.train.warmup_steps == 10 && m.train.max_steps == 100 && m.train.batch_size == 4);
-        EXPECT(m.train.grad_clip == 1.0f && m.train.beta1 == 0.9f && m.train.beta2 == 0.95f && m.train.eps == 1e-8f);
-        EXPECT(m.train.weight_decay == 0.1f);
+        EXPECT(same_bits(m.train.grad_clip, 1.0f) && same_bits(m.train.beta1, 0.9f) && same_bits(m.train.beta2, 0.95f) &&
+               same_bits(m.train.eps, 1e-8f));
+        EXPECT(same_bits(m.train.weight_decay, 0.1f));
         tinygpt_zero_grad(&m);
         EXPECT_OK(tinygpt_forward(&m, x, y, 4, 16, 1, &l, &err), err);
         printf("  trained.bin batch loss %.6f (README 3.277380)\n", (double)l);
@@ -1517,7 +1522,8 @@ static void test_golden(void)
     } else {
         EXPECTF(0, "golden update setup: %s", err.message);
     }
-    for (i = 0; i < 1; i++) { tinygpt_model_free(&m); tinygpt_model_free(&s); }
+    tinygpt_model_free(&m);
+    tinygpt_model_free(&s);
     free(ids);
     tinygpt_free(text);
 }
@@ -1696,7 +1702,7 @@ static void test_save_load(void)
     tinygpt_error err;
     int32_t tokens[80];
     unsigned char *b1, *b2;
-    size_t n1, n2, i;
+    size_t n1, n2;
     trng r;
     FILE *f;
     trng_seed(&r, 9);
@@ -1753,7 +1759,7 @@ static void test_save_load(void)
     }
     /* loading over a model that holds something replaces it */
     EXPECT_OK(tinygpt_load(&l2, TMP_FILE, &err), err);
-    if (b1) for (i = 0; i < 1; i++) EXPECT(l2.num_params == m.num_params && l2.m != NULL);
+    if (b1) check_bytes_match_model(b1, n1, &l2, 1, "checkpoint loaded over another model");
     free(b1); free(b2);
     remove(TMP_FILE); remove(TMP_FILE2);
     tinygpt_model_free(&m); tinygpt_model_free(&l); tinygpt_model_free(&l2);
@@ -2021,7 +2027,7 @@ static void test_reading_rules(void)
         sprintf(what, "%s +inf", nm);          MUT_F32(off, INFINITY, 0, nm, what);
         sprintf(what, "%s -inf", nm);          MUT_F32(off, -INFINITY, 0, nm, what);
         sprintf(what, "%s -1e-3", nm);         MUT_F32(off, -1e-3f, 0, nm, what);
-        sprintf(what, "%s -tiny", nm);         MUT_F32(off, -1e-40f, 0, nm, what);
+        sprintf(what, "%s -1e-30", nm);        MUT_F32(off, -1e-30f, 0, nm, what);
         if (ff[q].kind == 1) {
             sprintf(what, "%s 0", nm);         MUT_F32(off, 0.0f, 0, nm, what);
             sprintf(what, "%s -0", nm);        MUT_F32(off, -0.0f, 0, nm, what);
@@ -2175,7 +2181,7 @@ static void test_sampling(void)
     tinygpt_rng rng, rng2;
     int32_t ctx[3], out[64], out2[64], seq[128];
     double probs[64], want[64] = {0};
-    size_t n_out = 0, len, i;
+    size_t n_out = 0, len;
     int V, T = 8, j, nnew = 2 * 8 + 3, same, draws = g_quick ? 1500 : 4000;
     trng r;
     cb_state cb;
@@ -2341,7 +2347,7 @@ static void test_sampling(void)
     n_out = 99;
     EXPECT_OK(tinygpt_generate(&m, ctx, 3, 0, 1.0f, 0, 1.0f, &rng, out, &n_out, record_token, &cb, &err), err);
     EXPECT(n_out == 0 && cb.n == 0);
-    for (i = 0; i < 1; i++) tinygpt_model_free(&m);
+    tinygpt_model_free(&m);
 }
 
 /* ---------------------------------------------------------------- evaluation */
@@ -2634,7 +2640,7 @@ int main(int argc, char **argv)
             strncpy(g_golden_dir, argv[i], sizeof g_golden_dir - 1);
         }
     }
-    g_work = falloc(tinygpt__matmul_work_size(2));
+    g_work = falloc(tinygpt__matmul_work_size(1));
     for (i = 0; i < ng; i++) {
         int p0 = g_passed, f0 = g_failed;
         printf("[%d/%d] %s\n", i + 1, ng, groups[i].name);
