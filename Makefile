@@ -13,7 +13,7 @@ CFLAGS  ?= $(CSTD) $(WARN) $(OPT)
 LDLIBS  ?= -lm
 CORPUS_URL := https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt
 
-EXAMPLES := train_shakespeare generate evaluate
+EXAMPLES := train_shakespeare generate evaluate minimal
 
 .PHONY: all examples test clean data
 
