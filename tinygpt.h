@@ -165,6 +165,7 @@ typedef struct tinygpt_model {
     float               *m, *v;       /* [P] AdamW moments, or NULL until the first update */
     float                last_grad_norm;  /* before clipping, from the last update */
     int                  threads;     /* 0 = library default */
+    int                  no_kv_cache; /* 1: generate recomputes the whole window per token (tests, benchmarks) */
     struct tinygpt_acts *acts;
 } tinygpt_model;
 
@@ -273,8 +274,9 @@ TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_
 #define TINYGPT_FREE(ptr) free(ptr)
 #endif
 
-/* The checkpoint format stores IEEE binary32; refuse to build where float is not that. */
-typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 24) ? 1 : -1];
+/* The checkpoint format stores IEEE binary32 in octets; refuse to build where
+   float is not that or a byte is not 8 bits. */
+typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 24 && CHAR_BIT == 8) ? 1 : -1];
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -286,6 +288,11 @@ typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 2
 
 /* ---------------------------------------------------------------- errors, memory */
 
+/* gcc and clang check every message's format against its arguments (a size_t
+   printed with %lu would be cut to 32 bits where long is, as on Windows) */
+#if defined(__GNUC__) || defined(__clang__)
+static int tinygpt__fail(tinygpt_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#endif
 static int tinygpt__fail(tinygpt_error *err, const char *fmt, ...)
 {
     if (err) {
@@ -383,18 +390,21 @@ static int tinygpt__utf8_decode(const unsigned char *s, size_t len, uint32_t *cp
     return n;
 }
 
-static int tinygpt__utf8_encode(uint32_t cp, char out[4])
+static int tinygpt__utf8_encode(uint32_t cp, char out_chars[4])
 {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    /* store through unsigned char: a byte >= 0x80 converted to a signed char
+       is implementation-defined */
+    unsigned char *out = (unsigned char *)out_chars;
+    if (cp < 0x80) { out[0] = (unsigned char)cp; return 1; }
     if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6)); out[1] = (char)(0x80 | (cp & 0x3F)); return 2;
+        out[0] = (unsigned char)(0xC0 | (cp >> 6)); out[1] = (unsigned char)(0x80 | (cp & 0x3F)); return 2;
     }
     if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12)); out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F)); return 3;
+        out[0] = (unsigned char)(0xE0 | (cp >> 12)); out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F)); return 3;
     }
-    out[0] = (char)(0xF0 | (cp >> 18)); out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F));
+    out[0] = (unsigned char)(0xF0 | (cp >> 18)); out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F)); out[3] = (unsigned char)(0x80 | (cp & 0x3F));
     return 4;
 }
 
@@ -405,8 +415,8 @@ static int tinygpt__valid_codepoint(uint32_t cp)
 
 static int tinygpt__bad_utf8(tinygpt_error *err, const unsigned char *s, size_t len, size_t at)
 {
-    return tinygpt__fail(err, "malformed UTF-8 at byte offset %lu (byte 0x%02X)",
-                         (unsigned long)at, at < len ? s[at] : 0);
+    return tinygpt__fail(err, "malformed UTF-8 at byte offset %llu (byte 0x%02X)",
+                         (unsigned long long)at, at < len ? s[at] : 0);
 }
 
 TINYGPT_DEF void tinygpt_vocab_free(tinygpt_vocab *vocab)
@@ -464,7 +474,7 @@ TINYGPT_DEF int tinygpt_vocab_build(tinygpt_vocab *vocab, const char *text, size
     /* one bit per code point: 0x110000 bits = 136 KiB, and the result comes out sorted */
     const unsigned char *s = (const unsigned char *)text;
     unsigned char *seen;
-    uint32_t *cps, cp;
+    uint32_t *cps, cp, lo = 0x10FFFF, hi = 0;  /* the range seen: short texts scan little */
     size_t i = 0;
     int n = 0, rc;
     memset(vocab, 0, sizeof *vocab);
@@ -479,6 +489,8 @@ TINYGPT_DEF int tinygpt_vocab_build(tinygpt_vocab *vocab, const char *text, size
             return tinygpt__bad_utf8(err, s, len, i);
         }
         if (!(seen[cp >> 3] & (1u << (cp & 7)))) { seen[cp >> 3] |= (unsigned char)(1u << (cp & 7)); n++; }
+        if (cp < lo) lo = cp;
+        if (cp > hi) hi = cp;
         i += (size_t)k;
     }
     cps = (uint32_t *)tinygpt_alloc((size_t)n * sizeof(uint32_t));
@@ -487,8 +499,11 @@ TINYGPT_DEF int tinygpt_vocab_build(tinygpt_vocab *vocab, const char *text, size
         return tinygpt__fail(err, "out of memory building the vocabulary");
     }
     n = 0;
-    for (cp = 0; cp < 0x110000; cp++)
-        if (seen[cp >> 3] & (1u << (cp & 7))) cps[n++] = cp;
+    for (cp = lo & ~7u; cp <= hi; cp += 8) {  /* a byte of the bitmap at a time */
+        unsigned bits = seen[cp >> 3], b;
+        for (b = 0; bits; b++, bits >>= 1)
+            if (bits & 1u) cps[n++] = cp + b;
+    }
     rc = tinygpt_vocab_from_codepoints(vocab, cps, n, err);
     tinygpt_free(cps);
     tinygpt_free(seen);
@@ -523,8 +538,8 @@ TINYGPT_DEF int tinygpt_encode(const tinygpt_vocab *vocab, const char *text, siz
             int m = tinygpt__utf8_encode(cp, shown);
             if (cp < 0x20 || cp == 0x7F) m = 0; /* don't print control characters raw */
             shown[m] = 0;
-            return tinygpt__fail(err, "character U+%04lX '%s' at byte offset %lu is not in the vocabulary",
-                                 (unsigned long)cp, shown, (unsigned long)i);
+            return tinygpt__fail(err, "character U+%04lX '%s' at byte offset %llu is not in the vocabulary",
+                                 (unsigned long)cp, shown, (unsigned long long)i);
         }
         ids[n++] = id;
         i += (size_t)k;
@@ -548,8 +563,8 @@ TINYGPT_DEF int tinygpt_decode(const tinygpt_vocab *vocab, const int32_t *ids, s
         if (k == 0) {
             out[len] = 0;
             *out_len = len;
-            return tinygpt__fail(err, "token id %ld at position %lu is outside the vocabulary (size %d)",
-                                 (long)ids[i], (unsigned long)i, vocab->size);
+            return tinygpt__fail(err, "token id %ld at position %llu is outside the vocabulary (size %d)",
+                                 (long)ids[i], (unsigned long long)i, vocab->size);
         }
         len += (size_t)k;
     }
@@ -607,7 +622,7 @@ TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T,
     int b;
     if (B < 1 || T < 1) return tinygpt__fail(err, "batch needs B >= 1 and T >= 1 (got B=%d, T=%d)", B, T);
     if (n < (size_t)T + 1)
-        return tinygpt__fail(err, "%lu tokens are too few for a window of %d + 1", (unsigned long)n, T);
+        return tinygpt__fail(err, "%llu tokens are too few for a window of %d + 1", (unsigned long long)n, T);
     for (b = 0; b < B; b++) {
         size_t start = tinygpt_rng_below(rng, n - (size_t)T);
         memcpy(inputs + (size_t)b * T, tokens + start, (size_t)T * sizeof(int32_t));
@@ -647,6 +662,19 @@ TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T,
 #define TINYGPT__KC 256
 #define TINYGPT__NC (64 * TINYGPT_NR)
 #define TINYGPT__MAX_THREADS 64
+
+/* Sixteen partial sums: without them a compiler may not reorder a float
+   sum, so the loop would run one multiply-add at a time. */
+static float tinygpt__dot(const float *a, const float *b, int n)
+{
+    float lane[16] = {0}, s = 0.0f;
+    int i = 0, j;
+    for (; i + 16 <= n; i += 16)
+        for (j = 0; j < 16; j++) lane[j] += a[i + j] * b[i + j];
+    for (; i < n; i++) s += a[i] * b[i];
+    for (j = 0; j < 16; j++) s += lane[j];
+    return s;
+}
 
 /* Floats of packing workspace tinygpt__matmul needs with `threads` threads. */
 static size_t tinygpt__matmul_work_size(int threads)
@@ -738,6 +766,28 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const f
     }
 }
 
+/* Fewer rows than a register tile (sampling one token): packing would cost
+   more than the product, so go straight through B, contiguous side inner. */
+static void tinygpt__matmul_few_rows(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
+                                     int accumulate)
+{
+    int i, j, k;
+    for (i = 0; i < M; i++) {
+        float *crow = c + (size_t)i * N;
+        if (!accumulate) memset(crow, 0, (size_t)N * sizeof(float));
+        if (b.rs == 1 && a.cs == 1) {  /* column j of B is contiguous: one dot product each */
+            for (j = 0; j < N; j++)
+                crow[j] += tinygpt__dot(a.p + (size_t)i * a.rs, b.p + (size_t)j * b.cs, K);
+        } else {                       /* add a(i,k) times row k of B */
+            for (k = 0; k < K; k++) {
+                float aik = a.p[(size_t)i * a.rs + (size_t)k * a.cs];
+                const float *brow = b.p + (size_t)k * b.rs;
+                for (j = 0; j < N; j++) crow[j] += aik * brow[(size_t)j * b.cs];
+            }
+        }
+    }
+}
+
 /* C[M,N] = A[M,K] B[K,N] (or += when accumulate), C row-major with row
    stride N. Every product in the model, forward and backward, comes here;
    transposes are expressed by the views' strides. `work` holds
@@ -745,7 +795,7 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const f
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads)
 {
-    float *bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
+    float *bp;
     int jc, pc;
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
@@ -753,6 +803,11 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
         if (!accumulate) memset(c, 0, (size_t)M * N * sizeof(float));
         return;
     }
+    if (M < TINYGPT_MR) {
+        tinygpt__matmul_few_rows(c, a, b, M, N, K, accumulate);
+        return;
+    }
+    bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
     for (jc = 0; jc < N; jc += TINYGPT__NC) {
         int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
         for (pc = 0; pc < K; pc += TINYGPT__KC) {
@@ -928,18 +983,33 @@ static void tinygpt__embedding_backward(float *dwte, float *dwpe, const float *d
    t+1 entries, so a head takes T(T+1)/2 floats and masked entries do not exist. */
 static size_t tinygpt__tri(int T) { return (size_t)T * ((size_t)T + 1) / 2; }
 
-static float tinygpt__dot(const float *a, const float *b, int n)
-{
-    float s = 0.0f;
-    int i;
-    for (i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
 static void tinygpt__axpy(float *y, float alpha, const float *x, int n)
 {
     int i;
     for (i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+/* One query row of causal attention: row[s] = softmax over s <= t of
+   q.k_s * scale, and y = sum_s dropout(row[s]) v_s, where key and value s sit
+   at k + s*stride and v + s*stride. Dropout element s has index drop0 + s. */
+static void tinygpt__attention_row(float *y, float *row, const float *q, const float *k,
+                                   const float *v, size_t stride, int t, int hs, float scale,
+                                   float p, uint64_t seed, size_t drop0)
+{
+    float maxv = -FLT_MAX, sum = 0.0f, inv;
+    int s;
+    for (s = 0; s <= t; s++) {
+        row[s] = tinygpt__dot(q, k + (size_t)s * stride, hs) * scale;
+        if (row[s] > maxv) maxv = row[s];
+    }
+    for (s = 0; s <= t; s++) { row[s] = expf(row[s] - maxv); sum += row[s]; }
+    inv = 1.0f / sum;
+    for (s = 0; s < hs; s++) y[s] = 0.0f;
+    for (s = 0; s <= t; s++) {
+        float a = row[s] *= inv;
+        if (p > 0.0f) a *= tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
+        tinygpt__axpy(y, a, v + (size_t)s * stride, hs);
+    }
 }
 
 /* qkv [B,T,3C] -> out [B,T,C]. att [B,H,tri(T)] gets the softmax
@@ -953,26 +1023,13 @@ static void tinygpt__attention_forward(float *out, float *att, const float *qkv,
     (void)threads;
     TINYGPT__PARALLEL_FOR(threads)
     for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, t, s;
+        int b = bh / H, h = bh % H, t;
         float *head_att = att + (size_t)bh * tinygpt__tri(T);
         const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
-        for (t = 0; t < T; t++) {
-            const float *q = base + (size_t)t * C3;
-            float *row = head_att + tinygpt__tri(t), *y = out + ((size_t)b * T + t) * C + (size_t)h * hs;
-            float maxv = -FLT_MAX, sum = 0.0f, inv;
-            for (s = 0; s <= t; s++) {
-                row[s] = tinygpt__dot(q, base + (size_t)s * C3 + C, hs) * scale;
-                if (row[s] > maxv) maxv = row[s];
-            }
-            for (s = 0; s <= t; s++) { row[s] = expf(row[s] - maxv); sum += row[s]; }
-            inv = 1.0f / sum;
-            for (s = 0; s < hs; s++) y[s] = 0.0f;
-            for (s = 0; s <= t; s++) {
-                float a = row[s] *= inv;
-                if (p > 0.0f) a *= tinygpt__dropout_scale(seed, (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t) + s, p);
-                tinygpt__axpy(y, a, base + (size_t)s * C3 + 2 * C, hs);
-            }
-        }
+        for (t = 0; t < T; t++)
+            tinygpt__attention_row(out + ((size_t)b * T + t) * C + (size_t)h * hs, head_att + tinygpt__tri(t),
+                                   base + (size_t)t * C3, base + C, base + 2 * C, C3, t, hs, scale, p, seed,
+                                   (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t));
     }
 }
 
@@ -1337,7 +1394,10 @@ static int tinygpt__acts_reserve(tinygpt_model *model, int B, int T, tinygpt_err
     struct tinygpt_acts *old = model->acts, *a;
     int threads = tinygpt__threads(model), ok = 1;
     size_t rows = tinygpt__mul((size_t)B, (size_t)T, &ok);
-    size_t att = tinygpt__mul(tinygpt__mul((size_t)B, (size_t)model->config.n_head, &ok), tinygpt__tri(T), &ok);
+    /* T(T+1)/2 with its product checked (it wraps a 32-bit size_t from T = 65536);
+       tinygpt__tri is then safe for every t <= T */
+    size_t att = tinygpt__mul(tinygpt__mul((size_t)B, (size_t)model->config.n_head, &ok),
+                              tinygpt__mul((size_t)T, (size_t)T + 1, &ok) / 2, &ok);
     size_t total;
     float *mem;
     if (!ok) return tinygpt__fail(err, "batch %d x %d is too large", B, T);
@@ -1414,8 +1474,8 @@ static int tinygpt__check_tokens(const int32_t *ids, size_t n, int V, const char
     size_t i;
     for (i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= V)
-            return tinygpt__fail(err, "%s token %ld at position %lu is outside the vocabulary (size %d)",
-                                 what, (long)ids[i], (unsigned long)i, V);
+            return tinygpt__fail(err, "%s token %ld at position %llu is outside the vocabulary (size %d)",
+                                 what, (long)ids[i], (unsigned long long)i, V);
     return 0;
 }
 
@@ -1433,6 +1493,8 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     if (B < 1 || T < 1 || T > cfg->block_size)
         return tinygpt__fail(err, "forward needs B >= 1 and 1 <= T <= block_size %d (got B=%d, T=%d)",
                              cfg->block_size, B, T);
+    if (B > INT_MAX / T || B > INT_MAX / H)  /* the ops count rows (B*T) and heads (B*H) in int */
+        return tinygpt__fail(err, "batch %d x %d is too large", B, T);
     if (tinygpt__acts_reserve(model, B, T, err)) return -1;
     N = (size_t)B * T;
     NC = N * C;
@@ -1568,6 +1630,27 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
 
 /* ---------------------------------------------------------------- optimizer */
 
+/* Finds the first tensor of x ([P], FORMAT.md order: parameters or gradients)
+   holding a NaN or infinity; *t and *at get the tensor and the index in it. */
+static int tinygpt__nonfinite_tensor(const tinygpt_config *cfg, const float *x, tinygpt__tensor *t, size_t *at)
+{
+    int k, nt = tinygpt__num_tensors(cfg);
+    for (k = 0; k < nt; k++) {
+        *t = tinygpt__tensor_at(cfg, k);
+        for (*at = 0; *at < t->count; ++*at)
+            if (!tinygpt__finite(x[t->offset + *at])) return 1;
+    }
+    return 0;
+}
+
+/* "wte" or "layer 2 attn.qkv.weight", for messages. */
+static const char *tinygpt__tensor_label(const tinygpt__tensor *t, char buf[64])
+{
+    if (t->layer < 0) return t->name;
+    snprintf(buf, 64, "layer %d %s", t->layer, t->name);
+    return buf;
+}
+
 TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, tinygpt_error *err)
 {
     const tinygpt_train_config *tc = &model->train;
@@ -1581,14 +1664,13 @@ TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, t
     model->last_grad_norm = (float)norm;
     if (grad_norm) *grad_norm = (float)norm;
     if (!(norm <= DBL_MAX)) {
-        for (k = 0; k < nt; k++) {  /* name the first tensor with a non-finite gradient */
-            tinygpt__tensor t = tinygpt__tensor_at(&model->config, k);
-            for (i = 0; i < t.count; i++)
-                if (!tinygpt__finite(model->grads[t.offset + i]))
-                    return tinygpt__fail(err, "non-finite gradient at step %lu in %s (layer %d), index %lu: update not taken",
-                                         (unsigned long)model->step, t.name, t.layer, (unsigned long)i);
-        }
-        return tinygpt__fail(err, "gradient norm overflows at step %lu: update not taken", (unsigned long)model->step);
+        tinygpt__tensor t;
+        char label[64];
+        if (tinygpt__nonfinite_tensor(&model->config, model->grads, &t, &i))
+            return tinygpt__fail(err, "non-finite gradient (%g) at step %llu in %s, index %llu: update not taken",
+                                 (double)model->grads[t.offset + i], (unsigned long long)model->step,
+                                 tinygpt__tensor_label(&t, label), (unsigned long long)i);
+        return tinygpt__fail(err, "gradient norm overflows at step %llu: update not taken", (unsigned long long)model->step);
     }
     if (!model->m) {
         float *m = tinygpt__alloc_floats(P), *v = tinygpt__alloc_floats(P);
@@ -1629,8 +1711,18 @@ TINYGPT_DEF int tinygpt_train_step(tinygpt_model *model, const int32_t *inputs,
     double l;
     if (tinygpt__forward(model, inputs, targets, B, T, 1, &l, err)) return -1;
     if (loss) *loss = (float)l;
-    if (!(l <= DBL_MAX))
-        return tinygpt__fail(err, "loss is not finite (%g) at step %lu: update not taken", l, (unsigned long)model->step);
+    if (!(l <= DBL_MAX)) {  /* say where it comes from: a bad parameter, or overflow */
+        tinygpt__tensor t;
+        char label[64];
+        size_t i;
+        if (tinygpt__nonfinite_tensor(&model->config, model->params, &t, &i))
+            return tinygpt__fail(err, "loss is not finite (%g) at step %llu: parameter %s, index %llu, is %g; "
+                                 "update not taken", l, (unsigned long long)model->step,
+                                 tinygpt__tensor_label(&t, label), (unsigned long long)i, (double)model->params[t.offset + i]);
+        return tinygpt__fail(err, "loss is not finite (%g) at step %llu although every parameter is finite "
+                             "(the activations overflowed: learning rate too high?); update not taken",
+                             l, (unsigned long long)model->step);
+    }
     tinygpt_zero_grad(model);
     if (tinygpt_backward(model, err)) return -1;
     return tinygpt_optimizer_step(model, NULL, err);
@@ -1662,7 +1754,7 @@ static int tinygpt__model_alloc(tinygpt_model *model, const tinygpt_config *cfg,
     model->params = tinygpt__alloc_floats(model->num_params);
     if (!model->params) {
         tinygpt_model_free(model);
-        return tinygpt__fail(err, "out of memory for %lu parameters", (unsigned long)model->num_params);
+        return tinygpt__fail(err, "out of memory for %llu parameters", (unsigned long long)model->num_params);
     }
     tinygpt_rng_seed(&model->rng, tc->seed);
     return 0;
@@ -1731,8 +1823,8 @@ TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tok
     int ok = 1;
     if (B < 1) return tinygpt__fail(err, "evaluate needs B >= 1");
     if (n < T + 1)
-        return tinygpt__fail(err, "text of %lu tokens is too short for one window of block_size %lu + 1",
-                             (unsigned long)n, (unsigned long)T);
+        return tinygpt__fail(err, "text of %llu tokens is too short for one window of block_size %llu + 1",
+                             (unsigned long long)n, (unsigned long long)T);
     windows = (n - 1) / T;
     if ((size_t)B > windows) B = (int)windows;
     ok_rows = tinygpt__mul((size_t)B, T, &ok);
@@ -1801,6 +1893,83 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
     return cand[i].id;
 }
 
+/* Keys and values of every layer for the first n positions of the sampling
+   window, so the next token costs one row through the model (O(window) in
+   attention) instead of a forward over the whole window. Positions are
+   absolute (learned embeddings), so when the window slides every cached entry
+   changes and the cache is rebuilt from a full forward. */
+typedef struct {
+    float *kv;                 /* [L, T, 2C]: key then value of each position */
+    float *x, *ln, *qkv, *atty, *branch, *fc, *gelu, *att, *logits;  /* one row */
+    int    n;                  /* positions cached */
+} tinygpt__kv_cache;
+
+static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg)
+{
+    size_t C = (size_t)cfg->n_embd, T = (size_t)cfg->block_size;
+    size_t kv = (size_t)cfg->n_layer * T * 2 * C, row = 15 * C + T + (size_t)cfg->vocab_size;
+    memset(kc, 0, sizeof *kc);
+    kc->kv = tinygpt__alloc_floats(kv + row);  /* sizes were checked when the model was made */
+    if (!kc->kv) return -1;
+    kc->x = kc->kv + kv;
+    kc->ln = kc->x + C;
+    kc->qkv = kc->ln + C;
+    kc->atty = kc->qkv + 3 * C;
+    kc->branch = kc->atty + C;
+    kc->fc = kc->branch + C;
+    kc->gelu = kc->fc + 4 * C;
+    kc->att = kc->gelu + 4 * C;
+    kc->logits = kc->att + T;
+    return 0;
+}
+
+/* Fills the cache from the last forward (B = 1, T = n, dropout off). */
+static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *model, int n)
+{
+    const tinygpt_config *cfg = &model->config;
+    size_t C = (size_t)cfg->n_embd, T = (size_t)cfg->block_size;
+    int l, t;
+    for (l = 0; l < cfg->n_layer; l++) {
+        tinygpt__layer_acts la = tinygpt__layer_acts_at(model->acts, cfg, l);
+        for (t = 0; t < n; t++)  /* k and v sit side by side in a qkv row */
+            memcpy(kc->kv + ((size_t)l * T + t) * 2 * C, la.qkv + (size_t)t * 3 * C + C, 2 * C * sizeof(float));
+    }
+    kc->n = n;
+}
+
+/* The forward of one token at position kc->n, attending to the cached
+   positions; the same ops as tinygpt__forward with dropout off. Leaves the
+   logits in kc->logits and the token's key and value in the cache. */
+static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *model, int32_t token)
+{
+    const tinygpt_config *cfg = &model->config;
+    int C = cfg->n_embd, H = cfg->n_head, hs = C / H, T = cfg->block_size, pos = kc->n, l, h, i;
+    float scale = 1.0f / sqrtf((float)hs), mean, rstd, *work = NULL;  /* one row: no packing */
+    tinygpt__globals w = tinygpt__globals_at(model->params, cfg);
+    tinygpt__embedding_forward(kc->x, &token, w.wte, w.wpe + (size_t)pos * C, 1, 1, C);
+    for (l = 0; l < cfg->n_layer; l++) {
+        tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
+        float *kv = kc->kv + (size_t)l * T * 2 * C;
+        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, 1, C);
+        tinygpt__linear_forward(kc->qkv, kc->ln, pw.qkv_w, pw.qkv_b, 1, C, 3 * C, work, 1);
+        memcpy(kv + (size_t)pos * 2 * C, kc->qkv + C, 2 * (size_t)C * sizeof(float));
+        for (h = 0; h < H; h++)
+            tinygpt__attention_row(kc->atty + (size_t)h * hs, kc->att, kc->qkv + (size_t)h * hs,
+                                   kv + (size_t)h * hs, kv + C + (size_t)h * hs, 2 * (size_t)C, pos, hs,
+                                   scale, 0.0f, 0, 0);
+        tinygpt__linear_forward(kc->branch, kc->atty, pw.proj_w, pw.proj_b, 1, C, C, work, 1);
+        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
+        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, 1, C);
+        tinygpt__linear_forward(kc->fc, kc->ln, pw.fc_w, pw.fc_b, 1, C, 4 * C, work, 1);
+        tinygpt__gelu_forward(kc->gelu, kc->fc, 4 * (size_t)C);
+        tinygpt__linear_forward(kc->branch, kc->gelu, pw.mlp_proj_w, pw.mlp_proj_b, 1, 4 * C, C, work, 1);
+        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
+    }
+    tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, 1, C);
+    tinygpt__linear_forward(kc->logits, kc->ln, w.lm_head, NULL, 1, C, cfg->vocab_size, work, 1);
+    kc->n++;
+}
+
 TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, size_t n_context,
                                  size_t max_new_tokens, float temperature, int top_k, float top_p,
                                  tinygpt_rng *rng, int32_t *out, size_t *n_out,
@@ -1810,6 +1979,8 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     size_t produced = 0, n;
     int32_t *window;
     tinygpt__candidate *cand;
+    tinygpt__kv_cache kc;
+    int use_cache = !model->no_kv_cache;
     if (n_out) *n_out = 0;
     if (!(temperature >= 0.0f) || !tinygpt__finite(temperature))
         return tinygpt__fail(err, "temperature must be a finite number >= 0 (got %g)", (double)temperature);
@@ -1817,11 +1988,14 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     if (!(top_p > 0.0f && top_p <= 1.0f)) return tinygpt__fail(err, "top_p must be in (0, 1] (got %g)", (double)top_p);
     if (!context || n_context < 1) return tinygpt__fail(err, "generate needs a context of at least one token");
     if (tinygpt__check_tokens(context, n_context, V, "context", err)) return -1;
+    if (!model->params) return tinygpt__fail(err, "model is not initialised");
+    memset(&kc, 0, sizeof kc);
     window = (int32_t *)tinygpt_alloc((size_t)T * sizeof(int32_t));
     cand = (tinygpt__candidate *)tinygpt_alloc((size_t)V * sizeof(tinygpt__candidate));
-    if (!window || !cand) {
+    if (!window || !cand || (use_cache && tinygpt__kv_cache_alloc(&kc, &model->config))) {
         tinygpt_free(window);
         tinygpt_free(cand);
+        tinygpt_free(kc.kv);
         return tinygpt__fail(err, "out of memory for sampling");
     }
     /* the window holds the last min(T, context + produced) tokens */
@@ -1829,21 +2003,36 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     memcpy(window, context + (n_context - n), n * sizeof(int32_t));
     while (produced < max_new_tokens) {
         int32_t next;
-        if (tinygpt__forward(model, window, NULL, 1, (int)n, 0, NULL, err)) {
-            tinygpt_free(window);
-            tinygpt_free(cand);
-            return -1;
+        const float *logits;
+        if (use_cache && kc.n == (int)n - 1) {  /* only the newest token is new */
+            tinygpt__kv_cache_step(&kc, model, window[n - 1]);
+            logits = kc.logits;
+        } else {
+            if (tinygpt__forward(model, window, NULL, 1, (int)n, 0, NULL, err)) {
+                tinygpt_free(window);
+                tinygpt_free(cand);
+                tinygpt_free(kc.kv);
+                return -1;
+            }
+            if (use_cache) tinygpt__kv_cache_fill(&kc, model, (int)n);
+            logits = model->acts->logits + (n - 1) * (size_t)V;
         }
-        next = tinygpt__sample(model->acts->logits + (n - 1) * (size_t)V, V, temperature, top_k, top_p, rng, cand);
+        next = tinygpt__sample(logits, V, temperature, top_k, top_p, rng, cand);
         if (out) out[produced] = next;
         produced++;
         if (n_out) *n_out = produced;
-        if (n == (size_t)T) memmove(window, window + 1, (size_t)(T - 1) * sizeof(int32_t)); else n++;
+        if (n == (size_t)T) {  /* slide: every position moves, the cache is stale */
+            memmove(window, window + 1, (size_t)(T - 1) * sizeof(int32_t));
+            kc.n = 0;
+        } else {
+            n++;
+        }
         window[n - 1] = next;
         if (on_token && on_token(user, next)) break;
     }
     tinygpt_free(window);
     tinygpt_free(cand);
+    tinygpt_free(kc.kv);
     return 0;
 }
 
@@ -1984,10 +2173,16 @@ static int tinygpt__read_header(const unsigned char *h, tinygpt_config *cfg, tin
     return 0;
 }
 
+/* Arrays of floats move as bit patterns, never as float values: on x87
+   (32-bit x86) a float passing through a register turns a signalling NaN
+   quiet, and load + save would no longer give back the same bytes. */
 static void tinygpt__read_floats(float *dst, const unsigned char *src, size_t n)
 {
     size_t i;
-    for (i = 0; i < n; i++) dst[i] = tinygpt__get_f32(src + 4 * i);
+    for (i = 0; i < n; i++) {
+        uint32_t v = tinygpt__get_u32(src + 4 * i);
+        memcpy(dst + i, &v, 4);
+    }
 }
 
 TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len, tinygpt_error *err)
@@ -2000,12 +2195,12 @@ TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size
     size_t expected = 0, P, i;
     const unsigned char *p;
     if (len < TINYGPT__HEADER_SIZE + 4)
-        return tinygpt__fail(err, "checkpoint is %lu bytes, shorter than its %d-byte header and trailer",
-                             (unsigned long)len, TINYGPT__HEADER_SIZE + 4);
+        return tinygpt__fail(err, "checkpoint is %llu bytes, shorter than its %d-byte header and trailer",
+                             (unsigned long long)len, TINYGPT__HEADER_SIZE + 4);
     if (tinygpt__read_header(d, &cfg, &tc, &flags, &expected, err)) return -1;
     if (len != expected)
-        return tinygpt__fail(err, "checkpoint is %lu bytes but its header says %lu (%s)", (unsigned long)len,
-                             (unsigned long)expected, len < expected ? "truncated" : "trailing bytes");
+        return tinygpt__fail(err, "checkpoint is %llu bytes but its header says %llu (%s)", (unsigned long long)len,
+                             (unsigned long long)expected, len < expected ? "truncated" : "trailing bytes");
     tinygpt__crc32_table(table);
     if (tinygpt__crc32(table, 0, d, len - 4) != tinygpt__get_u32(d + len - 4))
         return tinygpt__fail(err, "CRC mismatch: the checkpoint is corrupted");
@@ -2030,6 +2225,7 @@ TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size
     loaded.step = tinygpt__get_u64(d + 40);
     loaded.rng.state = tinygpt__get_u64(d + 96);
     loaded.threads = model->threads;
+    loaded.no_kv_cache = model->no_kv_cache;
     tinygpt_model_free(model);
     *model = loaded;
     return 0;
@@ -2082,7 +2278,12 @@ static void tinygpt__write_floats(tinygpt__writer *w, const float *x, size_t n)
 {
     unsigned char b[4];
     size_t i;
-    for (i = 0; i < n; i++) { tinygpt__put_f32(b, x[i]); tinygpt__write(w, b, 4); }
+    for (i = 0; i < n; i++) {
+        uint32_t v;
+        memcpy(&v, x + i, 4);
+        tinygpt__put_u32(b, v);
+        tinygpt__write(w, b, 4);
+    }
 }
 
 TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,

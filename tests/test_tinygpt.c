@@ -12,6 +12,33 @@
    (file:line, the expression, the values involved); each test group prints
    one summary line; the last line is exactly "N passed, N failed", and the
    exit status is 0 only when nothing failed. Nothing here asserts on time. */
+/* POSIX calls (fork, kill, symlink) for the crash-safety tests in
+   tests/test_faults.c; everything else is ISO C. */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <stdlib.h>
+
+/* The library allocates through this counter, which finds leaks and can fail
+   on demand to check every out-of-memory path (tests/test_faults.c). */
+static long g_lib_live, g_lib_calls, g_lib_fail_at, g_lib_fail_rest;
+static void *test_lib_malloc(size_t size)
+{
+    void *p;
+    g_lib_calls++;
+    if (g_lib_fail_at > 0 && (g_lib_calls == g_lib_fail_at || (g_lib_fail_rest && g_lib_calls > g_lib_fail_at)))
+        return NULL;
+    p = malloc(size);
+    if (p) g_lib_live++;
+    return p;
+}
+static void test_lib_free(void *p)
+{
+    if (p) g_lib_live--;
+    free(p);
+}
+#define TINYGPT_MALLOC(size) test_lib_malloc(size)
+#define TINYGPT_FREE(ptr) test_lib_free(ptr)
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
 
@@ -1615,6 +1642,101 @@ static void adamw_case(float clip, trng *r)
     tinygpt_model_free(&m);
 }
 
+/* ---------------------------------------------------------------- portable checkpoint */
+
+/* tests/portable/ckpt.bin was trained by this library (train_shakespeare on
+   x86-64; tests/portable/README.md has the command) on tests/portable/text.txt,
+   a text of our own, and `./evaluate ckpt.bin text.txt` printed PORTABLE_LOSS.
+   Every platform must read the same model from it (same loss) and, saving it
+   again, write the very same bytes: the format's byte order, not the host's. */
+#define PORTABLE_LOSS 2.282908
+#define PORTABLE_SIZE 97052
+
+/* GOLDEN_DIR/../portable/name: beside tests/golden wherever that is */
+static const char *portable_path(const char *name)
+{
+    static char buf[2][640];
+    static int which;
+    char *p = buf[which++ & 1];
+    sprintf(p, "%.500s/../portable/%.100s", g_golden_dir, name);
+    return p;
+}
+
+static void test_portable(void)
+{
+    tinygpt_model m, l;
+    tinygpt_error err;
+    unsigned char *bytes, *again;
+    char *text = NULL;
+    size_t flen = 0, len = 0, n = 0, l2 = 0;
+    int32_t *ids;
+    double loss = -1;
+
+    bytes = read_bytes(portable_path("ckpt.bin"), &flen);
+    EXPECTF(bytes != NULL, "cannot read %s", portable_path("ckpt.bin"));
+    if (!bytes) return;
+    EXPECTF(flen == PORTABLE_SIZE, "ckpt.bin is %lu bytes", (unsigned long)flen);
+    EXPECT(flen > 4 && get_u32(bytes + flen - 4) == crc32_ieee(bytes, flen - 4));
+    memset(&m, 0, sizeof m);
+    if (tinygpt_load(&m, portable_path("ckpt.bin"), &err) != 0) {
+        EXPECTF(0, "load: %s", err.message);
+        free(bytes);
+        return;
+    }
+    EXPECT(m.config.vocab_size == 38 && m.config.block_size == 16 && m.config.n_layer == 2 &&
+           m.config.n_head == 2 && m.config.n_embd == 16);
+    EXPECT(m.step == 300 && m.m != NULL && m.v != NULL);
+    check_bytes_match_model(bytes, flen, &m, 1, "ckpt.bin");
+
+    /* the loss ./evaluate printed on x86-64 (batches of 8 windows, as it does) */
+    if (tinygpt_read_file(portable_path("text.txt"), &text, &len, &err) != 0) {
+        EXPECTF(0, "%s", err.message);
+    } else {
+        ids = ialloc(len + 1);
+        EXPECT_OK(tinygpt_encode(&m.vocab, text, len, ids, &n, &err), err);
+        EXPECT(n == 1408);
+        EXPECT_OK(tinygpt_evaluate_tokens(&m, ids, n, 8, &loss, &err), err);
+        printf("  ckpt.bin on text.txt: loss %.6f (./evaluate on x86-64: %.6f)\n", loss, PORTABLE_LOSS);
+        EXPECT_NEAR(loss, PORTABLE_LOSS, 1e-4);
+        free(ids);
+        tinygpt_free(text);
+    }
+
+    /* saved here, it is byte for byte the file saved on x86-64 */
+    EXPECT_OK(tinygpt_save(&m, TMP_FILE, 1, &err), err);
+    again = read_bytes(TMP_FILE, &l2);
+    EXPECTF(again && l2 == flen && memcmp(again, bytes, flen) == 0, "save(load(ckpt.bin)) differs from ckpt.bin");
+    free(again);
+
+    /* bit patterns a float register could change pass through untouched: a
+       signalling NaN (x87 would quiet it), -0, the smallest subnormals */
+    {
+        static const uint32_t odd[5] = {0x7F800001u, 0xFFBFFFFFu, 0x80000000u, 0x00000001u, 0x807FFFFFu};
+        size_t first = 128 + 4 * (size_t)m.config.vocab_size, i;
+        unsigned char *b = (unsigned char *)xmalloc(flen);
+        memcpy(b, bytes, flen);
+        for (i = 0; i < 5; i++) {
+            put_u32(b + first + 4 * i, odd[i]);                              /* wte[0][i] */
+            put_u32(b + first + 4 * (m.num_params + i), odd[i]);             /* its m */
+        }
+        fix_crc(b, flen);
+        memset(&l, 0, sizeof l);
+        if (tinygpt_load_memory(&l, b, flen, &err) != 0) {  /* a reader may refuse NaN weights, saying so */
+            EXPECTF(mentions_any(err.message, "finite|nan"), "load refused the NaN: %s", err.message);
+        } else {
+            EXPECT_OK(tinygpt_save(&l, TMP_FILE, 1, &err), err);
+            again = read_bytes(TMP_FILE, &l2);
+            EXPECTF(again && l2 == flen && memcmp(again, b, flen) == 0, "NaN, -0 or subnormal bits changed in load + save");
+            free(again);
+        }
+        tinygpt_model_free(&l);
+        free(b);
+    }
+    remove(TMP_FILE);
+    free(bytes);
+    tinygpt_model_free(&m);
+}
+
 static void test_optimizer(void)
 {
     static const struct { float lr, min_lr; uint32_t warmup; uint64_t max_steps; } cases[] = {
@@ -2173,6 +2295,57 @@ static void check_distribution(tinygpt_model *m, const int32_t *ctx, size_t nctx
     EXPECTF(worst <= (g_quick ? 0.06 : 0.04), "%s: frequencies off by %.4f", what, worst);
 }
 
+/* The key/value cache: each cached step's logits equal a full forward over
+   the same window, and sampling with the cache equals sampling without it,
+   token for token, from short and long contexts and through window slides. */
+static void test_kv_cache(trng *r)
+{
+    tinygpt_model m;
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_error err;
+    tinygpt__kv_cache kc;
+    int32_t seq[40], with[60], without[60];
+    size_t n_with, n_without;
+    int T = 12, V, t, c;
+    double worst = 0.0;
+    if (make_model(&m, "the cache must not change a single sample. 0123456789", T, 2, 2, 24, &tc)) return;
+    V = m.config.vocab_size;
+    randomize_params(&m, 0.4f, r);
+    random_tokens(seq, 40, V, r);
+    /* logits: cached step t against a forward over seq[0..t] */
+    if (EXPECT(tinygpt__kv_cache_alloc(&kc, &m.config) == 0)) {
+        EXPECT_OK(tinygpt_forward(&m, seq, NULL, 1, 3, 0, NULL, &err), err);
+        tinygpt__kv_cache_fill(&kc, &m, 3);
+        for (t = 3; t < T; t++) {
+            float cached[64];
+            const float *full;
+            tinygpt__kv_cache_step(&kc, &m, seq[t]);
+            memcpy(cached, kc.logits, (size_t)V * sizeof(float));
+            EXPECT_OK(tinygpt_forward(&m, seq, NULL, 1, t + 1, 0, NULL, &err), err);
+            full = tinygpt_logits(&m) + (size_t)t * V;
+            for (c = 0; c < V; c++) {
+                double d = fabs((double)cached[c] - (double)full[c]) / (1.0 + fabs((double)full[c]));
+                if (d > worst) worst = d;
+            }
+        }
+        EXPECTF(worst <= 1e-5, "cached logits differ from a full forward by %g (relative)", worst);
+        tinygpt_free(kc.kv);
+    }
+    /* samples, cache on and off, from contexts of 1 to beyond block_size */
+    for (c = 1; c <= 2 * T; c += 5) {
+        tinygpt_rng r1, r2;
+        tinygpt_rng_seed(&r1, (uint64_t)c);
+        tinygpt_rng_seed(&r2, (uint64_t)c);
+        m.no_kv_cache = 0;
+        EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, 60, 1.0f, 0, 1.0f, &r1, with, &n_with, NULL, NULL, &err), err);
+        m.no_kv_cache = 1;
+        EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, 60, 1.0f, 0, 1.0f, &r2, without, &n_without, NULL, NULL, &err), err);
+        EXPECTF(n_with == 60 && n_without == 60 && memcmp(with, without, sizeof with) == 0,
+                "context %d: samples with and without the cache differ", c);
+    }
+    tinygpt_model_free(&m);
+}
+
 static void test_sampling(void)
 {
     tinygpt_model m;
@@ -2348,6 +2521,7 @@ static void test_sampling(void)
     EXPECT_OK(tinygpt_generate(&m, ctx, 3, 0, 1.0f, 0, 1.0f, &rng, out, &n_out, record_token, &cb, &err), err);
     EXPECT(n_out == 0 && cb.n == 0);
     tinygpt_model_free(&m);
+    test_kv_cache(&r);
 }
 
 /* ---------------------------------------------------------------- evaluation */
@@ -2597,10 +2771,14 @@ static void test_errors(void)
     }
 }
 
+/* hostile input and faults: allocation failure, killed saves, NaN, ... */
+#include "test_faults.c"
+
 #define MODEL_GROUPS \
     {"model creation", test_model_create}, \
     {"whole-model gradient vs finite differences", test_model_gradients}, \
     {"golden checkpoints (PyTorch)", test_golden}, \
+    {"portable checkpoint (tests/portable)", test_portable}, \
     {"AdamW and the lr schedule", test_optimizer}, \
     {"save / load round trip", test_save_load}, \
     {"resume bit for bit", test_resume}, \
@@ -2609,7 +2787,8 @@ static void test_errors(void)
     {"sampling", test_sampling}, \
     {"evaluate_tokens and estimate_loss", test_evaluate}, \
     {"two models in one process", test_two_models}, \
-    {"error paths", test_errors},
+    {"error paths", test_errors}, \
+    FAULT_GROUPS
 #endif /* TEST_MODEL */
 
 /* ======================================================================== */
