@@ -652,11 +652,36 @@ TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T,
 /* Register tile MR x NR and cache blocks: an MC x KC block of A stays in L2,
    a KC x NR sliver of B in L1, while the micro-kernel keeps MR x NR sums in
    registers. NR is a multiple of the common vector widths (4, 8, 16 floats). */
+/* The register tile is MR x NR. With gcc or clang it is written with their
+   generic vector types (two vectors per row of the tile, six rows: twelve
+   accumulators, as many as 16 registers hold alongside two rows of B and a
+   broadcast), because their auto-vectorisers disagree on which plain-C tiles
+   they keep in registers. Elsewhere, or with TINYGPT_NO_VECTOR_EXT, a plain-C
+   tile that compilers vectorise is used. */
+/* Not where float arithmetic runs in a wider type (FLT_EVAL_METHOD != 0, as
+   x87 on 32-bit x86): gcc then refuses a float scalar times a float vector. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(TINYGPT_NO_VECTOR_EXT) && \
+    (!defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD == 0)
+#define TINYGPT__VECTOR_EXT 1
+#if defined(__AVX512F__)
+#define TINYGPT__VL 16
+#elif defined(__AVX__)
+#define TINYGPT__VL 8
+#else
+#define TINYGPT__VL 4  /* SSE, NEON, and a scalar lowering elsewhere */
+#endif
+typedef float tinygpt__vf __attribute__((vector_size(TINYGPT__VL * 4)));
+#ifndef TINYGPT_MR
+#define TINYGPT_MR 6
+#endif
+#define TINYGPT_NR (2 * TINYGPT__VL)
+#else
 #ifndef TINYGPT_MR
 #define TINYGPT_MR 4
 #endif
 #ifndef TINYGPT_NR
 #define TINYGPT_NR 16
+#endif
 #endif
 #define TINYGPT__MC (16 * TINYGPT_MR)
 #define TINYGPT__KC 256
@@ -714,6 +739,33 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
     }
 }
 
+#ifdef TINYGPT__VECTOR_EXT
+/* gcc in ISO C mode does not fuse a*b+c on its own; this one function may. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("fp-contract=fast")))
+#endif
+static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
+                                  const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT out)
+{
+    tinygpt__vf acc[TINYGPT_MR][2], b0, b1;
+    int p, i;
+    for (i = 0; i < TINYGPT_MR; i++) { memset(&acc[i][0], 0, sizeof b0); memset(&acc[i][1], 0, sizeof b0); }
+    for (p = 0; p < kc; p++) {
+        memcpy(&b0, b, sizeof b0);  /* memcpy: no alignment or aliasing assumptions */
+        memcpy(&b1, b + TINYGPT__VL, sizeof b1);
+        for (i = 0; i < TINYGPT_MR; i++) {
+            acc[i][0] += a[i] * b0;  /* scalar times vector: the scalar is broadcast */
+            acc[i][1] += a[i] * b1;
+        }
+        a += TINYGPT_MR;
+        b += TINYGPT_NR;
+    }
+    for (i = 0; i < TINYGPT_MR; i++) {
+        memcpy(out + i * TINYGPT_NR, &acc[i][0], sizeof b0);
+        memcpy(out + i * TINYGPT_NR + TINYGPT__VL, &acc[i][1], sizeof b1);
+    }
+}
+#else
 /* The register tile: acc[MR][NR] = sum over k of a[k][i] * b[k][j]. Fixed
    trip counts and a local accumulator let compilers keep it in vector
    registers; copying the row of B first stops gcc from reloading it per FMA. */
@@ -744,6 +796,7 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
     for (i = 0; i < TINYGPT_MR; i++)
         for (j = 0; j < TINYGPT_NR; j++) out[i * TINYGPT_NR + j] = acc[i][j];
 }
+#endif
 
 /* One MC x KC block of A against the packed KC x nc panel of B. */
 static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const float *bp,
@@ -1323,7 +1376,7 @@ struct tinygpt_acts {
     float *resid_mid;          /* [L, BT, C] residual after the attention branch */
     float *ln2, *ln2_mean, *ln2_rstd;  /* [L, BT, C], [L, BT], [L, BT] */
     float *fc;                 /* [L, BT, 4C] before GELU */
-    float *gelu;               /* [L, BT, 4C] */
+    float *gelu;               /* [BT, 4C] one layer's GELU output: backward recomputes it from fc */
     float *lnf, *lnf_mean, *lnf_rstd;  /* [BT, C], [BT], [BT] */
     float *logits;             /* [BT, V] */
     /* scratch, shared by all layers (forward uses branch) */
@@ -1351,7 +1404,7 @@ static size_t tinygpt__acts_layout(struct tinygpt_acts *a, float *base, const ti
     TINYGPT__BUF(a->att, L, att, 1);         TINYGPT__BUF(a->atty, L, rows, C);
     TINYGPT__BUF(a->resid_mid, L, rows, C);  TINYGPT__BUF(a->ln2, L, rows, C);
     TINYGPT__BUF(a->ln2_mean, L, rows, 1);   TINYGPT__BUF(a->ln2_rstd, L, rows, 1);
-    TINYGPT__BUF(a->fc, L, rows, 4 * C);     TINYGPT__BUF(a->gelu, L, rows, 4 * C);
+    TINYGPT__BUF(a->fc, L, rows, 4 * C);     TINYGPT__BUF(a->gelu, 1, rows, 4 * C);
     TINYGPT__BUF(a->lnf, 1, rows, C);        TINYGPT__BUF(a->lnf_mean, 1, rows, 1);
     TINYGPT__BUF(a->lnf_rstd, 1, rows, 1);   TINYGPT__BUF(a->logits, 1, rows, V);
     TINYGPT__BUF(a->dresid, 1, rows, C);     TINYGPT__BUF(a->branch, 1, rows, C);
@@ -1458,7 +1511,7 @@ static tinygpt__layer_acts tinygpt__layer_acts_at(const struct tinygpt_acts *a, 
     la.ln2_mean = a->ln2_mean + L * R;
     la.ln2_rstd = a->ln2_rstd + L * R;
     la.fc = a->fc + L * R * 4 * C;
-    la.gelu = a->gelu + L * R * 4 * C;
+    la.gelu = a->gelu;  /* shared: cheaper to recompute than to keep per layer */
     return la;
 }
 
@@ -1599,6 +1652,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         /* MLP branch: dresid holds d(resid_out); the identity path carries it to resid_mid */
         memset(a->branch, 0, NC * sizeof(float));
         tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l));
+        tinygpt__gelu_forward(la.gelu, la.fc, 4 * NC);  /* recomputed, not stored */
         memset(a->dgelu, 0, 4 * NC * sizeof(float));
         tinygpt__linear_backward(a->dgelu, gw.mlp_proj_w, gw.mlp_proj_b, a->branch, la.gelu, pw.mlp_proj_w,
                                  N, 4 * C, C, a->work, threads);
