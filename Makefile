@@ -15,7 +15,7 @@ CORPUS_URL := https://raw.githubusercontent.com/karpathy/char-rnn/master/data/ti
 
 EXAMPLES := train_shakespeare generate evaluate minimal
 
-.PHONY: all examples test clean data
+.PHONY: all examples test clean data bench
 
 all: examples
 
@@ -33,11 +33,91 @@ data/tinyshakespeare.txt:
 	 rm -f $@.part; \
 	 if [ ! -f $@ ]; then echo "note: could not download the corpus; see data/README.md (the build itself succeeded)"; fi
 
-tests/test_tinygpt: tests/test_tinygpt.c tinygpt.h
+tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tinygpt.h
 	$(CC) $(CFLAGS) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
 
 test: tests/test_tinygpt
 	./tests/test_tinygpt
 
+# make portable: the test driver on every compiler and platform of README's
+# "Platforms" table (installs what it needs with apt-get; see tests/portable.sh).
+.PHONY: portable
+portable:
+	tests/portable.sh
+
+# make bench: the performance table of issue 4 (bench/bench.c), built with the
+# release flags above and rebuilt every time. Its OpenBLAS column is there only
+# when a cblas program links with -lopenblas (Debian: libopenblas-dev); the
+# header never links it. BENCH_QUICK=1 runs the small version CI uses;
+# BENCH_ARGS passes more options (e.g. --no-torch; see bench/bench.c).
+BENCH_OPENBLAS = $(shell printf '\043include <cblas.h>\nint main(void){float a=1,c=0;cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,1,1,1,1.0f,&a,1,&a,1,0.0f,&c,1);return c != 1;}\n' \
+	| $(CC) -x c - -o /dev/null -lopenblas >/dev/null 2>&1 && echo -DTINYGPT_BENCH_OPENBLAS -lopenblas)
+bench: bench/bench.c tinygpt.h
+	$(CC) $(CFLAGS) -I. -DTINYGPT_BENCH_FLAGS='"$(CC) $(OPT)"' -o bench/bench bench/bench.c $(LDLIBS) $(BENCH_OPENBLAS)
+	./bench/bench $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+
+# Robustness (README "Robustness"); everything these build goes to build/.
+#   make sanitize    the test driver under clang's AddressSanitizer + UBSan
+#   make valgrind    train + save, resume (load), generate, evaluate under memcheck
+#   make fuzz        each libFuzzer harness of tests/fuzz/ for FUZZ_TIME seconds
+#   make fuzz-seeds  rewrites the committed seed corpora, tests/fuzz/corpus/
+# The sanitizer runtimes and libFuzzer come with clang (Debian: libclang-rt-N-dev).
+SAN_CC     ?= clang
+SAN_OPENMP := $(shell echo 'int main(void){return 0;}' | $(SAN_CC) -fopenmp -x c - -o /dev/null >/dev/null 2>&1 && echo -fopenmp)
+SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TIME  ?= 60
+# memcheck builds: no -march=native (valgrind lacks AVX-512) and no OpenMP
+# (its thread pool is not ours to free)
+VALGRIND   := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
+VG_TRAIN   := --data tests/golden/text.txt --block_size 16 --n_embd 16 --n_head 2 --n_layer 1 \
+              --batch_size 2 --eval_iters 1 --sample_chars 20 --log build/vg/log.csv
+vg = $(VALGRIND) --log-file=build/vg/$(1).log $(2) >/dev/null || { cat build/vg/$(1).log; exit 1; }
+
+.PHONY: sanitize valgrind fuzz fuzz-seeds
+
+build/test_asan: tests/test_tinygpt.c tests/test_faults.c tinygpt.h
+	@mkdir -p build
+	$(SAN_CC) $(CSTD) $(WARN) $(SANITIZE) $(SAN_OPENMP) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
+
+sanitize: build/test_asan
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test_asan
+
+build/vg/%: examples/%.c tinygpt.h
+	@mkdir -p build/vg
+	$(CC) $(CSTD) $(WARN) -O2 -g -I. -o $@ $< $(LDLIBS)
+
+valgrind: build/vg/train_shakespeare build/vg/generate build/vg/evaluate
+	@rm -f build/vg/ck.bin build/vg/log.csv build/vg/*.log
+	@$(call vg,train,build/vg/train_shakespeare $(VG_TRAIN) --max_iters 6 --eval_interval 3 --out build/vg/ck.bin)
+	@$(call vg,resume,build/vg/train_shakespeare $(VG_TRAIN) --resume build/vg/ck.bin --max_iters 9 --eval_interval 3)
+	@$(call vg,generate,build/vg/generate build/vg/ck.bin --max_new_tokens 40)
+	@$(call vg,evaluate,build/vg/evaluate build/vg/ck.bin tests/golden/text.txt)
+	@grep -H "ERROR SUMMARY\|definitely lost\|no leaks are possible" build/vg/*.log
+
+build/fuzz_%: tests/fuzz/fuzz_%.c tinygpt.h
+	@mkdir -p build
+	$(SAN_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -o $@ $< $(LDLIBS)
+
+# New inputs go to build/fuzz/NAME (the committed seeds stay as they are); a
+# crash stops make and leaves its input as build/fuzz/NAME-crash-*.
+fuzz: build/fuzz_load build/fuzz_vocab
+	@for h in load vocab; do \
+	  mkdir -p build/fuzz/$$h; \
+	  echo "fuzz_$$h: $(FUZZ_TIME) s from tests/fuzz/corpus/$$h"; \
+	  ./build/fuzz_$$h -max_total_time=$(FUZZ_TIME) -max_len=8192 -timeout=30 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/$$h- build/fuzz/$$h tests/fuzz/corpus/$$h >build/fuzz/$$h.log 2>&1 \
+	    || { tail -n 80 build/fuzz/$$h.log; exit 1; }; \
+	  grep -E "stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|cov: " build/fuzz/$$h.log | tail -n 4; \
+	done
+
+build/make_seeds: tests/fuzz/make_seeds.c tinygpt.h
+	@mkdir -p build
+	$(CC) $(CSTD) $(WARN) -O1 -I. -o $@ $< $(LDLIBS)
+
+fuzz-seeds: build/make_seeds
+	mkdir -p tests/fuzz/corpus/load tests/fuzz/corpus/vocab
+	./build/make_seeds tests/fuzz/corpus
+
 clean:
-	rm -f $(EXAMPLES) tests/test_tinygpt
+	rm -f $(EXAMPLES) tests/test_tinygpt bench/bench
+	rm -rf build

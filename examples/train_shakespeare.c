@@ -581,9 +581,16 @@ static void print_sample(run *r)
     printf("\n----------------\n");
 }
 
+/* A model with a NaN or infinite parameter is never saved: it would replace
+   the last good checkpoint with one that cannot be trained any further. */
 static void save_checkpoint(run *r)
 {
     tinygpt_error err;
+    size_t i;
+    for (i = 0; i < r->model.num_params; i++)
+        if (!(fabsf(r->model.params[i]) <= FLT_MAX))
+            fail("parameter %lu is %g at step %llu; stopped without saving (%s, if any, is the last good checkpoint)",
+                 (unsigned long)i, (double)r->model.params[i], ull(r->model.step), r->opt.out);
     if (tinygpt_save(&r->model, r->opt.out, 1, &err) != 0)
         fail("saving step %llu: %s", ull(r->model.step), err.message);
 }
@@ -595,6 +602,9 @@ static void evaluate_and_save(run *r)
     r->val_loss = estimate(r, r->tokens + r->n_train, r->n_val);
     printf("step %llu: train loss %.4f, val loss %.4f\n", ull(r->model.step), (double)train_loss,
            (double)r->val_loss);
+    if (!(fabsf(train_loss) <= FLT_MAX && fabsf(r->val_loss) <= FLT_MAX))  /* diverged: keep the old file */
+        fail("the loss is not finite at step %llu; stopped without saving (%s, if any, is the last good checkpoint)",
+             ull(r->model.step), r->opt.out);
     if (r->opt.sample_chars > 0) print_sample(r);
     save_checkpoint(r);
     printf("saved %s\n", r->opt.out);

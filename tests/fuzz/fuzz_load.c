@@ -1,0 +1,116 @@
+/* fuzz_load.c - libFuzzer harness: a checkpoint from untrusted bytes.
+       make fuzz                       (both harnesses, FUZZ_TIME seconds each)
+       make build/fuzz_load && build/fuzz_load build/fuzz/load tests/fuzz/corpus/load
+   Each input is loaded three ways: as it is (nearly every mutation then
+   fails the CRC check); with its CRC trailer recomputed, so that mutations
+   reach the reading rules behind the CRC; and cut or padded to the length
+   its header implies (when that is small), with a fresh CRC, so that a
+   mutated shape or training field yields a model that loads. A refusal must
+   say why and leave the target model alone; a model that loads must be
+   usable: it trains a step, samples a few tokens, and takes exactly as many
+   bytes as the input to save. */
+#define TINYGPT_IMPLEMENTATION
+#include "tinygpt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* CRC-32 (IEEE 802.3, as zlib), bit by bit: the harness's own, not the library's. */
+static uint32_t crc32_ieee(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    size_t i;
+    int k;
+    for (i = 0; i < n; i++) {
+        c ^= p[i];
+        for (k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+
+/* A model that loaded: use it the way a program would. The training step
+   comes first and is the longest pass, so the activations are allocated once. */
+static void exercise(tinygpt_model *m)
+{
+    tinygpt_error err;
+    tinygpt_rng rng;
+    int32_t x[3] = {0, 0, 0}, y[3], out[2];
+    int T = m->config.block_size < 3 ? m->config.block_size : 3;
+    char utf8[4];
+    m->threads = 1;
+    if (tinygpt_checkpoint_size(m, 1) == 0) abort();
+    if (tinygpt_token_utf8(&m->vocab, m->config.vocab_size - 1, utf8) == 0) abort();
+    y[0] = y[1] = y[2] = m->config.vocab_size - 1;
+    /* a bad value in the file may make the loss or the gradient non-finite,
+       which is an error, not a crash */
+    if (tinygpt_train_step(m, x, y, 1, T, NULL, &err) != 0 && err.message[0] == 0) abort();
+    tinygpt_rng_seed(&rng, 7);
+    if (tinygpt_generate(m, x, 1, 2, 0.8f, 2, 0.9f, &rng, out, NULL, NULL, NULL, &err) != 0) abort();
+}
+
+static void load(const unsigned char *data, size_t size)
+{
+    tinygpt_model m;
+    tinygpt_error err;
+    memset(&m, 0, sizeof m);
+    err.message[0] = 0;
+    if (tinygpt_load_memory(&m, data, size, &err) != 0) {
+        /* says why, as a terminated string, and leaves the model empty */
+        if (err.message[0] == 0 || memchr(err.message, 0, sizeof err.message) == NULL) abort();
+        if (m.params || m.vocab.codepoints) abort();
+        return;
+    }
+    if (tinygpt_checkpoint_size(&m, 1) != size) abort();
+    exercise(&m);
+    tinygpt_model_free(&m);
+}
+
+static uint64_t get_u32(const unsigned char *p)
+{
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+}
+
+/* The file length the header asks for (FORMAT.md), or 0 when it is over `cap`. */
+static size_t implied_size(const unsigned char *h, size_t cap)
+{
+    uint64_t V = get_u32(h + 16), T = get_u32(h + 20), L = get_u32(h + 24), C = get_u32(h + 32), P;
+    uint64_t arrays = (get_u32(h + 12) & 1u) ? 3 : 1;
+    if (V > cap || T > cap || L > cap || C > cap) return 0;  /* keeps the sums below 2^64 */
+    P = 2 * V * C + T * C + L * (12 * C * C + 13 * C) + 2 * C;
+    if (P > cap) return 0;
+    P = 128 + 4 * V + 4 * arrays * P + 4;
+    return P <= cap ? (size_t)P : 0;
+}
+
+/* With a fresh CRC trailer; `want` bytes long: cut, or padded with distinct
+   code points where the vocabulary is missing and zeros after it. */
+static void load_fixed(const uint8_t *data, size_t size, size_t want)
+{
+    unsigned char *b = (unsigned char *)calloc(want, 1);
+    size_t i, keep = size < want ? size : want;
+    if (!b) return;
+    memcpy(b, data, keep);
+    for (i = keep < 128 ? 0 : (keep - 128 + 3) / 4; 128 + 4 * i + 4 <= want - 4 && i < get_u32(b + 16); i++)
+        put_u32(b + 128 + 4 * i, (uint32_t)(0x41 + i));
+    put_u32(b + want - 4, crc32_ieee(b, want - 4));
+    load(b, want);
+    free(b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t want;
+    load(data, size);
+    if (size < 132) return 0;
+    load_fixed(data, size, size);
+    want = implied_size(data, 1 << 18);
+    if (want >= 132 && want != size) load_fixed(data, size, want);
+    return 0;
+}
