@@ -987,7 +987,8 @@ static void tinygpt__gelu_backward(float *dinp, const float *inp, const float *d
    result does not depend on the order elements are visited in. */
 static float tinygpt__dropout_scale(uint64_t seed, size_t i, float p)
 {
-    uint64_t h = tinygpt__mix64(seed ^ tinygpt__mix64((uint64_t)i + 0x632BE59BD9B4E019ull));
+    /* element i of a splitmix64 stream started at the site's seed: one mix per element */
+    uint64_t h = tinygpt__mix64(seed + 0x9E3779B97F4A7C15ull * ((uint64_t)i + 1));
     float u = (float)(h >> 40) * (1.0f / 16777216.0f);
     return u < p ? 0.0f : 1.0f / (1.0f - p);
 }

@@ -577,7 +577,7 @@ static void test_load_layers(void)
     tinygpt_error err, err_mem;
     unsigned char *bytes;
     size_t len = 0;
-    char want[300];
+    char want[600];
     memset(&from_file, 0, sizeof from_file);
     memset(&from_mem, 0, sizeof from_mem);
     if (make_model(&m, fault_text, 8, 1, 2, 8, &tc) != 0) return;
@@ -592,7 +592,7 @@ static void test_load_layers(void)
     EXPECT(put_file(FAULT_FILE, bytes, len) == 0);
     EXPECT_FAIL(tinygpt_load(&from_file, FAULT_FILE, &err));
     EXPECT_FAIL(tinygpt_load_memory(&from_mem, bytes, len, &err_mem));
-    sprintf(want, "%s: %s", FAULT_FILE, err_mem.message);
+    snprintf(want, sizeof want, "%s: %s", FAULT_FILE, err_mem.message);
     EXPECTF(strcmp(err.message, want) == 0, "file: \"%s\", memory: \"%s\"", err.message, err_mem.message);
     /* a directory opens for reading on some systems, but reading it fails */
     err.message[0] = 0;

@@ -1441,6 +1441,370 @@ static void test_model_gradients(void)
     model_gradcheck(0.2f, g_quick ? 3 : 6);
 }
 
+/* ---------------------------------------------------------------- reference path: whole model */
+
+/* Issue 4, "speed never costs correctness": the whole model's forward (mean
+   cross-entropy, no dropout) and backward in plain nested loops and double,
+   written from FORMAT.md alone. Nothing here calls the header: the parameter
+   layout comes from the test's own tensor_table. The fast path is checked
+   against it on the loss, the logits and every parameter's gradient. */
+
+#define REF_TOL 1e-5
+/* layer tensor j of layer l, in tensor_table order */
+#define REF_LT(l, j) (2 + 12 * (l) + (j))
+
+static double *ref_dalloc(size_t n)
+{
+    double *p = (double *)xmalloc(n * sizeof(double));
+    size_t i;
+    for (i = 0; i < n; i++) p[i] = 0.0;
+    return p;
+}
+
+/* out = (x - mean) / sqrt(var + 1e-5) * w + b per row; keeps xhat and rstd */
+static void ref_layernorm(double *out, double *xhat, double *rstd, const double *x, const float *w,
+                          const float *b, int N, int C)
+{
+    int n, i;
+    for (n = 0; n < N; n++) {
+        const double *xr = x + (size_t)n * C;
+        double mean = 0.0, var = 0.0;
+        for (i = 0; i < C; i++) mean += xr[i];
+        mean /= C;
+        for (i = 0; i < C; i++) var += (xr[i] - mean) * (xr[i] - mean);
+        var /= C;
+        rstd[n] = 1.0 / sqrt(var + 1e-5);
+        for (i = 0; i < C; i++) {
+            xhat[(size_t)n * C + i] = (xr[i] - mean) * rstd[n];
+            out[(size_t)n * C + i] = xhat[(size_t)n * C + i] * w[i] + b[i];
+        }
+    }
+}
+
+/* dx += J^T dy with the full Jacobian: d xhat_j / d x_i = rstd (delta_ij - 1/C - xhat_i xhat_j / C) */
+static void ref_layernorm_back(double *dx, double *dw, double *db, const double *dy, const double *xhat,
+                               const double *rstd, const float *w, int N, int C)
+{
+    int n, i, j;
+    for (n = 0; n < N; n++) {
+        const double *xh = xhat + (size_t)n * C, *g = dy + (size_t)n * C;
+        for (j = 0; j < C; j++) {
+            dw[j] += g[j] * xh[j];
+            db[j] += g[j];
+        }
+        for (i = 0; i < C; i++) {
+            double s = 0.0;
+            for (j = 0; j < C; j++)
+                s += g[j] * w[j] * rstd[n] * ((i == j ? 1.0 : 0.0) - 1.0 / C - xh[i] * xh[j] / C);
+            dx[(size_t)n * C + i] += s;
+        }
+    }
+}
+
+/* out[n][o] = b[o] + sum_i in[n][i] W[o][i], W stored [OC, IC]; b may be NULL */
+static void ref_linear(double *out, const double *in, const float *W, const float *b, int N, int IC, int OC)
+{
+    int n, o, i;
+    for (n = 0; n < N; n++)
+        for (o = 0; o < OC; o++) {
+            double s = b ? (double)b[o] : 0.0;
+            for (i = 0; i < IC; i++) s += in[(size_t)n * IC + i] * W[(size_t)o * IC + i];
+            out[(size_t)n * OC + o] = s;
+        }
+}
+
+/* din += dout W, dW += dout^T in, db += column sums of dout (db may be NULL) */
+static void ref_linear_back(double *din, double *dW, double *db, const double *dout, const double *in,
+                            const float *W, int N, int IC, int OC)
+{
+    int n, o, i;
+    for (n = 0; n < N; n++)
+        for (o = 0; o < OC; o++) {
+            double g = dout[(size_t)n * OC + o];
+            if (db) db[o] += g;
+            for (i = 0; i < IC; i++) {
+                din[(size_t)n * IC + i] += g * W[(size_t)o * IC + i];
+                dW[(size_t)o * IC + i] += g * in[(size_t)n * IC + i];
+            }
+        }
+}
+
+/* causal self-attention over qkv [B*T, 3C]; probabilities into att [B, H, T, T] */
+static void ref_attention(double *out, double *att, const double *qkv, int B, int T, int C, int H)
+{
+    int hs = C / H, b, h, t, s, d;
+    double scale = 1.0 / sqrt((double)hs);
+    for (b = 0; b < B; b++)
+        for (h = 0; h < H; h++)
+            for (t = 0; t < T; t++) {
+                double *p = att + (((size_t)b * H + h) * T + t) * T, mx = -1e300, sum = 0.0;
+                const double *q = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
+                for (s = 0; s < T; s++) p[s] = 0.0;
+                for (s = 0; s <= t; s++) {
+                    const double *k = qkv + ((size_t)b * T + s) * 3 * C + C + h * hs;
+                    double dot = 0.0;
+                    for (d = 0; d < hs; d++) dot += q[d] * k[d];
+                    p[s] = dot * scale;
+                    if (p[s] > mx) mx = p[s];
+                }
+                for (s = 0; s <= t; s++) { p[s] = exp(p[s] - mx); sum += p[s]; }
+                for (s = 0; s <= t; s++) p[s] /= sum;
+                for (d = 0; d < hs; d++) {
+                    double o = 0.0;
+                    for (s = 0; s <= t; s++) o += p[s] * qkv[((size_t)b * T + s) * 3 * C + 2 * C + h * hs + d];
+                    out[((size_t)b * T + t) * C + h * hs + d] = o;
+                }
+            }
+}
+
+static void ref_attention_back(double *dqkv, const double *dout, const double *qkv, const double *att,
+                               int B, int T, int C, int H)
+{
+    int hs = C / H, b, h, t, s, d;
+    double scale = 1.0 / sqrt((double)hs), *dp = ref_dalloc((size_t)T);
+    for (b = 0; b < B; b++)
+        for (h = 0; h < H; h++)
+            for (t = 0; t < T; t++) {
+                const double *p = att + (((size_t)b * H + h) * T + t) * T;
+                const double *go = dout + ((size_t)b * T + t) * C + h * hs;
+                size_t qo = ((size_t)b * T + t) * 3 * C + h * hs;
+                double pdp = 0.0; /* dp[s] = d(probability s) */
+                for (s = 0; s <= t; s++) {
+                    size_t vo = ((size_t)b * T + s) * 3 * C + 2 * C + h * hs;
+                    dp[s] = 0.0;
+                    for (d = 0; d < hs; d++) {
+                        dp[s] += go[d] * qkv[vo + d];
+                        dqkv[vo + d] += p[s] * go[d];
+                    }
+                    pdp += p[s] * dp[s];
+                }
+                for (s = 0; s <= t; s++) {
+                    size_t ko = ((size_t)b * T + s) * 3 * C + C + h * hs;
+                    double ds = p[s] * (dp[s] - pdp) * scale; /* softmax Jacobian, then the scale */
+                    for (d = 0; d < hs; d++) {
+                        dqkv[qo + d] += ds * qkv[ko + d];
+                        dqkv[ko + d] += ds * qkv[qo + d];
+                    }
+                }
+            }
+    free(dp);
+}
+
+static double ref_gelu(double x) { return 0.5 * x * (1.0 + erf(x / sqrt(2.0))); }
+static double ref_gelu_grad(double x)
+{
+    return 0.5 * (1.0 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) / sqrt(2.0 * 3.14159265358979323846);
+}
+
+/* The whole model on B sequences of T tokens: returns the mean cross-entropy,
+   fills logits [B*T, V] and sets grads [P] to the gradient of that loss. */
+static double ref_model(const tinygpt_config *cfg, const float *params, const int32_t *x, const int32_t *y,
+                        int B, int T, double *logits, double *grads)
+{
+    tensor_info t[MAX_TENSORS];
+    int k = tensor_table(cfg, t), V = cfg->vocab_size, C = cfg->n_embd, H = cfg->n_head, L = cfg->n_layer;
+    int N = B * T, l, n, i;
+    size_t NC = (size_t)N * C, P = table_total(t, k), j;
+    /* activations: residual stream res[0..L] and res_mid, per layer everything backward reads */
+    double *res = ref_dalloc((size_t)(L + 1) * NC), *mid = ref_dalloc((size_t)L * NC);
+    double *ln1 = ref_dalloc((size_t)L * NC), *xh1 = ref_dalloc((size_t)L * NC), *rs1 = ref_dalloc((size_t)L * N);
+    double *ln2 = ref_dalloc((size_t)L * NC), *xh2 = ref_dalloc((size_t)L * NC), *rs2 = ref_dalloc((size_t)L * N);
+    double *qkv = ref_dalloc((size_t)L * 3 * NC), *att = ref_dalloc((size_t)L * B * H * T * T);
+    double *atty = ref_dalloc((size_t)L * NC), *fc = ref_dalloc((size_t)L * 4 * NC), *ge = ref_dalloc((size_t)L * 4 * NC);
+    double *lnf = ref_dalloc(NC), *xhf = ref_dalloc(NC), *rsf = ref_dalloc((size_t)N), *tmp = ref_dalloc(NC);
+    double *dlogits = ref_dalloc((size_t)N * V), *dres = ref_dalloc(NC), *dln = ref_dalloc(NC);
+    double *dqkv = ref_dalloc(3 * NC), *dge = ref_dalloc(4 * NC), *datty = ref_dalloc(NC), loss = 0.0;
+#define REF_P(ti) (params + t[ti].off)
+#define REF_G(ti) (grads + t[ti].off)
+    for (j = 0; j < P; j++) grads[j] = 0.0;
+    /* x = wte[token] + wpe[position] */
+    for (n = 0; n < N; n++)
+        for (i = 0; i < C; i++)
+            res[(size_t)n * C + i] = (double)REF_P(0)[(size_t)x[n] * C + i] + REF_P(1)[(size_t)(n % T) * C + i];
+    for (l = 0; l < L; l++) {
+        const double *xin = res + (size_t)l * NC;
+        double *xout = res + (size_t)(l + 1) * NC, *xm = mid + (size_t)l * NC;
+        ref_layernorm(ln1 + l * NC, xh1 + l * NC, rs1 + (size_t)l * N, xin, REF_P(REF_LT(l, 0)), REF_P(REF_LT(l, 1)), N, C);
+        ref_linear(qkv + l * 3 * NC, ln1 + l * NC, REF_P(REF_LT(l, 2)), REF_P(REF_LT(l, 3)), N, C, 3 * C);
+        ref_attention(atty + l * NC, att + (size_t)l * B * H * T * T, qkv + l * 3 * NC, B, T, C, H);
+        ref_linear(tmp, atty + l * NC, REF_P(REF_LT(l, 4)), REF_P(REF_LT(l, 5)), N, C, C);
+        for (j = 0; j < NC; j++) xm[j] = xin[j] + tmp[j];
+        ref_layernorm(ln2 + l * NC, xh2 + l * NC, rs2 + (size_t)l * N, xm, REF_P(REF_LT(l, 6)), REF_P(REF_LT(l, 7)), N, C);
+        ref_linear(fc + l * 4 * NC, ln2 + l * NC, REF_P(REF_LT(l, 8)), REF_P(REF_LT(l, 9)), N, C, 4 * C);
+        for (j = 0; j < 4 * NC; j++) ge[l * 4 * NC + j] = ref_gelu(fc[l * 4 * NC + j]);
+        ref_linear(tmp, ge + l * 4 * NC, REF_P(REF_LT(l, 10)), REF_P(REF_LT(l, 11)), N, 4 * C, C);
+        for (j = 0; j < NC; j++) xout[j] = xm[j] + tmp[j];
+    }
+    ref_layernorm(lnf, xhf, rsf, res + (size_t)L * NC, REF_P(k - 3), REF_P(k - 2), N, C);
+    ref_linear(logits, lnf, REF_P(k - 1), NULL, N, C, V);
+    /* loss = mean over rows of logsumexp(logits) - logits[target]; dlogits = (softmax - onehot) / N */
+    for (n = 0; n < N; n++) {
+        const double *lr = logits + (size_t)n * V;
+        double mx = lr[0], sum = 0.0;
+        for (i = 1; i < V; i++) if (lr[i] > mx) mx = lr[i];
+        for (i = 0; i < V; i++) sum += exp(lr[i] - mx);
+        loss += mx + log(sum) - lr[y[n]];
+        for (i = 0; i < V; i++)
+            dlogits[(size_t)n * V + i] = (exp(lr[i] - mx) / sum - (i == y[n] ? 1.0 : 0.0)) / N;
+    }
+    loss /= N;
+    /* backward, in reverse */
+    for (j = 0; j < NC; j++) dln[j] = 0.0;
+    ref_linear_back(dln, REF_G(k - 1), NULL, dlogits, lnf, REF_P(k - 1), N, C, V);
+    ref_layernorm_back(dres, REF_G(k - 3), REF_G(k - 2), dln, xhf, rsf, REF_P(k - 3), N, C);
+    for (l = L - 1; l >= 0; l--) {
+        /* dres = d res[l+1]: the MLP branch, then the identity path, give d mid */
+        for (j = 0; j < 4 * NC; j++) dge[j] = 0.0;
+        ref_linear_back(dge, REF_G(REF_LT(l, 10)), REF_G(REF_LT(l, 11)), dres, ge + l * 4 * NC,
+                        REF_P(REF_LT(l, 10)), N, 4 * C, C);
+        for (j = 0; j < 4 * NC; j++) dge[j] *= ref_gelu_grad(fc[l * 4 * NC + j]);
+        for (j = 0; j < NC; j++) dln[j] = 0.0;
+        ref_linear_back(dln, REF_G(REF_LT(l, 8)), REF_G(REF_LT(l, 9)), dge, ln2 + l * NC, REF_P(REF_LT(l, 8)),
+                        N, C, 4 * C);
+        ref_layernorm_back(dres, REF_G(REF_LT(l, 6)), REF_G(REF_LT(l, 7)), dln, xh2 + l * NC, rs2 + (size_t)l * N,
+                           REF_P(REF_LT(l, 6)), N, C);
+        /* dres = d mid: the attention branch, then the identity path, give d res[l] */
+        for (j = 0; j < NC; j++) datty[j] = 0.0;
+        ref_linear_back(datty, REF_G(REF_LT(l, 4)), REF_G(REF_LT(l, 5)), dres, atty + l * NC, REF_P(REF_LT(l, 4)),
+                        N, C, C);
+        for (j = 0; j < 3 * NC; j++) dqkv[j] = 0.0;
+        ref_attention_back(dqkv, datty, qkv + l * 3 * NC, att + (size_t)l * B * H * T * T, B, T, C, H);
+        for (j = 0; j < NC; j++) dln[j] = 0.0;
+        ref_linear_back(dln, REF_G(REF_LT(l, 2)), REF_G(REF_LT(l, 3)), dqkv, ln1 + l * NC, REF_P(REF_LT(l, 2)),
+                        N, C, 3 * C);
+        ref_layernorm_back(dres, REF_G(REF_LT(l, 0)), REF_G(REF_LT(l, 1)), dln, xh1 + l * NC, rs1 + (size_t)l * N,
+                           REF_P(REF_LT(l, 0)), N, C);
+    }
+    for (n = 0; n < N; n++)
+        for (i = 0; i < C; i++) {
+            REF_G(0)[(size_t)x[n] * C + i] += dres[(size_t)n * C + i];
+            REF_G(1)[(size_t)(n % T) * C + i] += dres[(size_t)n * C + i];
+        }
+#undef REF_P
+#undef REF_G
+    free(res); free(mid); free(ln1); free(xh1); free(rs1); free(ln2); free(xh2); free(rs2); free(qkv); free(att);
+    free(atty); free(fc); free(ge); free(lnf); free(xhf); free(rsf); free(tmp); free(dlogits); free(dres); free(dln);
+    free(dqkv); free(dge); free(datty);
+    return loss;
+}
+
+/* max |fast - ref| / max |ref| (NaN if anything is); *ref_max gets max |ref| */
+static double ref_rel_err(const float *fast, const double *ref, size_t n, double *ref_max)
+{
+    double m = 0.0, r = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double d = fabs((double)fast[i] - ref[i]);
+        if (!(d <= m)) m = d; /* NaN sticks */
+        if (fabs(ref[i]) > r) r = fabs(ref[i]);
+    }
+    if (ref_max) *ref_max = r;
+    return m / (r > 1e-30 ? r : 1e-30);
+}
+
+/* One fast forward (training 0: loss, logits) and forward + backward (training
+   1, dropout 0: loss, gradients) at model->threads, checked against the
+   reference; the gradients go to g_out. Returns the worst relative error. */
+static double ref_compare(tinygpt_model *m, const int32_t *x, const int32_t *y, int B, int T, double ref_loss,
+                          const double *ref_logits, const double *ref_grads, float *g_out, const char *what)
+{
+    tinygpt_error err;
+    tensor_info t[MAX_TENSORS];
+    int k = tensor_table(&m->config, t), i, worst_i = -1;
+    float loss0 = 0.0f, loss1 = 0.0f;
+    double e, rmax, worst = 0.0, el0, el1, elog;
+    EXPECT_OK(tinygpt_forward(m, x, y, B, T, 0, &loss0, &err), err);
+    el0 = fabs((double)loss0 - ref_loss) / fabs(ref_loss);
+    EXPECTF(el0 <= REF_TOL, "%s, training 0: loss %.9g, reference %.12g, relative error %.3e", what, (double)loss0,
+            ref_loss, el0);
+    elog = tinygpt_logits(m) ? ref_rel_err(tinygpt_logits(m), ref_logits, (size_t)B * T * m->config.vocab_size, NULL)
+                             : NAN;
+    EXPECTF(elog <= REF_TOL, "%s: logits relative error %.3e", what, elog);
+    tinygpt_zero_grad(m);
+    EXPECT_OK(tinygpt_forward(m, x, y, B, T, 1, &loss1, &err), err);
+    EXPECT_OK(tinygpt_backward(m, &err), err);
+    el1 = fabs((double)loss1 - ref_loss) / fabs(ref_loss);
+    EXPECTF(el1 <= REF_TOL, "%s, training 1: loss %.9g, reference %.12g, relative error %.3e", what, (double)loss1,
+            ref_loss, el1);
+    if (!m->grads) { EXPECT(m->grads != NULL); return NAN; }
+    for (i = 0; i < k; i++) {
+        e = ref_rel_err(m->grads + t[i].off, ref_grads + t[i].off, t[i].n, &rmax);
+        EXPECTF(e <= REF_TOL, "%s: %s gradient relative error %.3e (max |ref| %.3e)", what, t[i].name, e, rmax);
+        EXPECTF(rmax > 1e-6, "%s: %s reference gradient is trivial (max %.3e)", what, t[i].name, rmax);
+        if (!(e <= worst)) { worst = e; worst_i = i; }
+    }
+    memcpy(g_out, m->grads, m->num_params * sizeof(float));
+    printf("    %s: loss %.7f (ref %.7f), rel err loss %.2e / %.2e, logits %.2e, worst gradient %.2e (%s)\n", what,
+           (double)loss1, ref_loss, el0, el1, elog, worst, worst_i >= 0 ? t[worst_i].name : "-");
+    return fmax(fmax(worst, elog), fmax(el0, el1));
+}
+
+static void ref_check_config(const char *label, const char *text, int want_V, int T, int C, int H, int L, int B,
+                             uint64_t seed)
+{
+    tinygpt_model m;
+    tinygpt_train_config tc = tc_plain(); /* dropout 0 */
+    int32_t *x, *y;
+    double *ref_logits, *ref_grads, ref_loss, worst;
+    char what[96];
+    float *g1;
+    size_t N = (size_t)B * T;
+    int V;
+    trng r;
+    trng_seed(&r, seed);
+    if (make_model(&m, text, T, L, H, C, &tc)) return;
+    V = m.config.vocab_size;
+    if (want_V) EXPECTF(V == want_V, "%s: vocabulary of %d, wanted %d", label, V, want_V);
+    /* weights of std 1.2/sqrt(C) (0.3 at C=16): pre-activations of order 1, logits of a few units */
+    randomize_params(&m, (float)(1.2 / sqrt((double)C)), &r);
+    x = ialloc(N); y = ialloc(N);
+    random_tokens(x, N, V, &r);
+    random_tokens(y, N, V, &r);
+    ref_logits = ref_dalloc(N * V);
+    ref_grads = ref_dalloc(m.num_params);
+    g1 = falloc(m.num_params);
+    printf("  %s: V=%d T=%d C=%d H=%d L=%d B=%d (%lu parameters)\n", label, V, T, C, H, L, B,
+           (unsigned long)m.num_params);
+    ref_loss = ref_model(&m.config, m.params, x, y, B, T, ref_logits, ref_grads);
+    EXPECTF(finite_d(ref_loss) && ref_loss > 0.5, "%s: reference loss %g", label, ref_loss);
+    m.threads = 1;
+    sprintf(what, "%s, 1 thread", label);
+    worst = ref_compare(&m, x, y, B, T, ref_loss, ref_logits, ref_grads, g1, what);
+#ifdef _OPENMP
+    {
+        float *g2 = falloc(m.num_params);
+        tensor_info t[MAX_TENSORS];
+        int k = tensor_table(&m.config, t), i;
+        double worst12 = 0.0, e;
+        m.threads = 2;
+        sprintf(what, "%s, 2 threads", label);
+        worst = fmax(worst, ref_compare(&m, x, y, B, T, ref_loss, ref_logits, ref_grads, g2, what));
+        for (i = 0; i < k; i++) { /* 2 threads against 1: float rounding at most */
+            e = max_abs_diff(g2 + t[i].off, g1 + t[i].off, t[i].n) / fmax(max_abs(g1 + t[i].off, t[i].n), 1e-30);
+            EXPECTF(e <= 1e-6, "%s: %s gradient, 2 threads vs 1: relative difference %.3e", label, t[i].name, e);
+            if (!(e <= worst12)) worst12 = e;
+        }
+        printf("    2 threads vs 1 thread: worst gradient relative difference %.2e\n", worst12);
+        free(g2);
+    }
+#endif
+    printf("    worst relative error against the reference (loss, logits, gradients): %.2e (tolerance %.0e)\n",
+           worst, REF_TOL);
+    free(g1); free(ref_grads); free(ref_logits); free(x); free(y);
+    tinygpt_model_free(&m);
+}
+
+static void test_reference_model(void)
+{
+    /* small: V=8 ("hello world") */
+    ref_check_config("small", "hello world", 8, 8, 16, 2, 2, 3, 4242);
+    /* odd sizes: V=17 and T=13 prime; C=65 (odd, not a multiple of 3), so C, 3C=195, 4C=260,
+       B*T=273 and V are multiples of none of 6, 8, 16 (the matmul's tile rows and vector widths);
+       head size 13. The 273 rows span several row blocks (MC), and the MLP projection's depth
+       4C=260 and the weight gradients' depth B*T=273 span two depth panels (KC=256). */
+    ref_check_config("odd sizes", "the quick brown fox!", 17, 13, 65, 5, 2, 21, 4243);
+}
+
 /* ---------------------------------------------------------------- golden checkpoints */
 
 static void test_golden(void)
@@ -2784,6 +3148,7 @@ static void test_errors(void)
 #define MODEL_GROUPS \
     {"model creation", test_model_create}, \
     {"whole-model gradient vs finite differences", test_model_gradients}, \
+    {"reference path: whole model forward and backward", test_reference_model}, \
     {"golden checkpoints (PyTorch)", test_golden}, \
     {"portable checkpoint (tests/portable)", test_portable}, \
     {"AdamW and the lr schedule", test_optimizer}, \
