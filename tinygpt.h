@@ -1034,8 +1034,15 @@ static void tinygpt__embedding_backward(float *dwte, float *dwpe, const float *d
 }
 
 /* Causal attention probabilities are stored packed: row t of a head holds
-   t+1 entries, so a head takes T(T+1)/2 floats and masked entries do not exist. */
-static size_t tinygpt__tri(int T) { return (size_t)T * ((size_t)T + 1) / 2; }
+   t+1 entries, so a head takes T(T+1)/2 floats and masked entries do not exist.
+   The even factor is halved first: T(T+1) wraps a 32-bit size_t from T = 65536,
+   T(T+1)/2 only from T = 92682 (which *ok reports). */
+static size_t tinygpt__tri_checked(int T, int *ok)
+{
+    size_t t = (size_t)T;
+    return t % 2 ? tinygpt__mul(t, (t + 1) / 2, ok) : tinygpt__mul(t / 2, t + 1, ok);
+}
+static size_t tinygpt__tri(int T) { int ok = 1; return tinygpt__tri_checked(T, &ok); }
 
 static void tinygpt__axpy(float *y, float alpha, const float *x, int n)
 {
@@ -1448,10 +1455,8 @@ static int tinygpt__acts_reserve(tinygpt_model *model, int B, int T, tinygpt_err
     struct tinygpt_acts *old = model->acts, *a;
     int threads = tinygpt__threads(model), ok = 1;
     size_t rows = tinygpt__mul((size_t)B, (size_t)T, &ok);
-    /* T(T+1)/2 with its product checked (it wraps a 32-bit size_t from T = 65536);
-       tinygpt__tri is then safe for every t <= T */
     size_t att = tinygpt__mul(tinygpt__mul((size_t)B, (size_t)model->config.n_head, &ok),
-                              tinygpt__mul((size_t)T, (size_t)T + 1, &ok) / 2, &ok);
+                              tinygpt__tri_checked(T, &ok), &ok);
     size_t total;
     float *mem;
     if (!ok) return tinygpt__fail(err, "batch %d x %d is too large", B, T);
@@ -1962,9 +1967,13 @@ typedef struct {
 static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg)
 {
     size_t C = (size_t)cfg->n_embd, T = (size_t)cfg->block_size;
-    size_t kv = (size_t)cfg->n_layer * T * 2 * C, row = 15 * C + T + (size_t)cfg->vocab_size;
+    /* L*T*2C is not bounded by the parameter count (L = T = 65536, C = 1 wraps
+       a 32-bit size_t), so it is checked here; row is, by V*C, T*C and C*C */
+    int ok = 1;
+    size_t kv = tinygpt__mul(tinygpt__mul((size_t)cfg->n_layer, T, &ok), 2 * C, &ok);
+    size_t row = 15 * C + T + (size_t)cfg->vocab_size, total = tinygpt__add(kv, row, &ok);
     memset(kc, 0, sizeof *kc);
-    kc->kv = tinygpt__alloc_floats(kv + row);  /* sizes were checked when the model was made */
+    kc->kv = ok ? tinygpt__alloc_floats(total) : NULL;
     if (!kc->kv) return -1;
     kc->x = kc->kv + kv;
     kc->ln = kc->x + C;

@@ -77,8 +77,9 @@ tools_ok() {
   esac
   case "$name" in
     i386) echo 'int main(void){return 0;}' | gcc -m32 -x c - -o "$work/probe32" >/dev/null 2>&1 || return 1 ;;
-    aarch64|armhf|riscv64|s390x)  # the cross libc headers are only recommended by the compiler package
-      echo '#include <stdio.h>' | ${cc%% *} -E -x c - >/dev/null 2>&1 || return 1 ;;
+    aarch64|armhf|riscv64|s390x)  # the cross libc is only recommended by the compiler package, and
+      # without it the compiler quietly takes the host's headers from /usr/include
+      cc=${cc%% *}; [ -f "/usr/${cc%-gcc}/include/stdio.h" ] || return 1 ;;
     wasm32) command -v node >/dev/null 2>&1 || return 1 ;;
   esac
   return 0

@@ -2105,6 +2105,36 @@ static void test_portable(void)
     tinygpt_model_free(&m);
 }
 
+/* Buffers whose size wraps a 32-bit size_t although every parameter count
+   fits are refused, not allocated short. Only where size_t has 32 bits (i386,
+   armhf, wasm32): with 64 bits these would really allocate tens of GB. */
+static void test_size_limits(void)
+{
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_model m;
+    tinygpt_error err;
+    tinygpt_rng rng = {1};
+    int32_t *x, ctx[1] = {0};
+    if (sizeof(size_t) > 4) {
+        printf("  skipped: size_t has %d bits here\n", (int)(8 * sizeof(size_t)));
+        return;
+    }
+    /* attention keeps T(T+1)/2 probabilities per head: past 2^32 at T = 92682 */
+    if (make_model(&m, "ab", 92682, 1, 1, 1, &tc) == 0) {
+        x = ialloc(92682);
+        EXPECT_FAIL(tinygpt_forward(&m, x, NULL, 1, 92682, 0, NULL, &err));
+        EXPECT_MENTIONS(err, "large|memory");
+        free(x);
+        tinygpt_model_free(&m);
+    }
+    /* the sampler's key/value cache holds L*T*2C floats: 2^33 at L = T = 65536, C = 1 */
+    if (make_model(&m, "ab", 65536, 65536, 1, 1, &tc) == 0) {
+        EXPECT_FAIL(tinygpt_generate(&m, ctx, 1, 1, 0.0f, 0, 1.0f, &rng, NULL, NULL, NULL, NULL, &err));
+        EXPECT_MENTIONS(err, "large|memory");
+        tinygpt_model_free(&m);
+    }
+}
+
 static void test_optimizer(void)
 {
     static const struct { float lr, min_lr; uint32_t warmup; uint64_t max_steps; } cases[] = {
@@ -3151,6 +3181,7 @@ static void test_errors(void)
     {"reference path: whole model forward and backward", test_reference_model}, \
     {"golden checkpoints (PyTorch)", test_golden}, \
     {"portable checkpoint (tests/portable)", test_portable}, \
+    {"sizes that wrap a 32-bit size_t", test_size_limits}, \
     {"AdamW and the lr schedule", test_optimizer}, \
     {"save / load round trip", test_save_load}, \
     {"resume bit for bit", test_resume}, \
