@@ -33,7 +33,7 @@ data/tinyshakespeare.txt:
 	 rm -f $@.part; \
 	 if [ ! -f $@ ]; then echo "note: could not download the corpus; see data/README.md (the build itself succeeded)"; fi
 
-tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tinygpt.h
+tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h tinygpt.h
 	$(CC) $(CFLAGS) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
 
 test: tests/test_tinygpt
@@ -75,7 +75,7 @@ vg = $(VALGRIND) --log-file=build/vg/$(1).log $(2) >/dev/null || { cat build/vg/
 
 .PHONY: sanitize valgrind fuzz fuzz-seeds
 
-build/test_asan: tests/test_tinygpt.c tests/test_faults.c tinygpt.h
+build/test_asan: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h tinygpt.h
 	@mkdir -p build
 	$(SAN_CC) $(CSTD) $(WARN) $(SANITIZE) $(SAN_OPENMP) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
 
@@ -94,7 +94,7 @@ valgrind: build/vg/train_shakespeare build/vg/generate build/vg/evaluate
 	@$(call vg,evaluate,build/vg/evaluate build/vg/ck.bin tests/golden/text.txt)
 	@grep -H "ERROR SUMMARY\|definitely lost\|no leaks are possible" build/vg/*.log
 
-build/fuzz_%: tests/fuzz/fuzz_%.c tinygpt.h
+build/fuzz_%: tests/fuzz/fuzz_%.c tests/crc32_ref.h tinygpt.h
 	@mkdir -p build
 	$(SAN_CC) $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -o $@ $< $(LDLIBS)
 

@@ -15,18 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* CRC-32 (IEEE 802.3, as zlib), bit by bit: the harness's own, not the library's. */
-static uint32_t crc32_ieee(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    size_t i;
-    int k;
-    for (i = 0; i < n; i++) {
-        c ^= p[i];
-        for (k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-    }
-    return c ^ 0xFFFFFFFFu;
-}
+#include "../crc32_ref.h"  /* crc32_ieee: the harness's own CRC, not the library's */
 
 static void put_u32(unsigned char *p, uint32_t v)
 {
