@@ -1042,7 +1042,12 @@ static size_t tinygpt__tri_checked(int T, int *ok)
     size_t t = (size_t)T;
     return t % 2 ? tinygpt__mul(t, (t + 1) / 2, ok) : tinygpt__mul(t / 2, t + 1, ok);
 }
-static size_t tinygpt__tri(int T) { int ok = 1; return tinygpt__tri_checked(T, &ok); }
+/* Unchecked, for the hot loops: buffers were sized with tinygpt__tri_checked(T), so t <= T fits. */
+static size_t tinygpt__tri(int T)
+{
+    size_t t = (size_t)T;
+    return t % 2 ? t * ((t + 1) / 2) : (t / 2) * (t + 1);
+}
 
 static void tinygpt__axpy(float *y, float alpha, const float *x, int n)
 {

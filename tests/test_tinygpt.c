@@ -289,14 +289,16 @@ static unsigned char *read_bytes(const char *path, size_t *len)
     return buf;
 }
 
-static const char *golden_path(const char *name)
+/* GOLDEN_DIR/prefix name, in one of four rotating buffers (a call may take two). */
+static const char *data_path(const char *prefix, const char *name)
 {
-    static char buf[4][640];
+    static char buf[4][700];
     static int which;
     char *p = buf[which++ & 3];
-    sprintf(p, "%.500s/%.100s", g_golden_dir, name);
+    sprintf(p, "%.500s/%.40s%.100s", g_golden_dir, prefix, name);
     return p;
 }
+static const char *golden_path(const char *name) { return data_path("", name); }
 
 static double ce_from_logits(const float *logits, const int32_t *targets, int N, int V)
 {
@@ -2010,14 +2012,7 @@ static void adamw_case(float clip, trng *r)
 #define PORTABLE_SIZE 97052
 
 /* GOLDEN_DIR/../portable/name: beside tests/golden wherever that is */
-static const char *portable_path(const char *name)
-{
-    static char buf[2][640];
-    static int which;
-    char *p = buf[which++ & 1];
-    sprintf(p, "%.500s/../portable/%.100s", g_golden_dir, name);
-    return p;
-}
+static const char *portable_path(const char *name) { return data_path("../portable/", name); }
 
 static void test_portable(void)
 {
