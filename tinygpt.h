@@ -819,6 +819,54 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const f
     }
 }
 
+/* out[j] += x . w_j for the nrows rows w_j = w + j*ldw, each K long: the
+   matrix-vector product of sampling one token. Four rows at a time share each
+   load of x and keep four independent sums in flight. */
+#ifdef TINYGPT__VECTOR_EXT
+static float tinygpt__vsum(tinygpt__vf v)
+{
+    float lanes[TINYGPT__VL], s = 0.0f;
+    int i;
+    memcpy(lanes, &v, sizeof lanes);
+    for (i = 0; i < TINYGPT__VL; i++) s += lanes[i];
+    return s;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("fp-contract=fast")))
+#endif
+static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K)
+{
+    int j = 0, k, kv = K - K % TINYGPT__VL;  /* [0, kv) in vectors, the rest one by one */
+    /* Four rows at a time, named sums so they stay in registers. */
+    for (; j + 4 <= nrows; j += 4) {
+        const float *w0 = w + (size_t)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        tinygpt__vf s0, s1, s2, s3, xv, v;
+        float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+        memset(&s0, 0, sizeof s0); s1 = s0; s2 = s0; s3 = s0;
+        for (k = 0; k < kv; k += TINYGPT__VL) {
+            memcpy(&xv, x + k, sizeof xv);
+            memcpy(&v, w0 + k, sizeof v); s0 += xv * v;
+            memcpy(&v, w1 + k, sizeof v); s1 += xv * v;
+            memcpy(&v, w2 + k, sizeof v); s2 += xv * v;
+            memcpy(&v, w3 + k, sizeof v); s3 += xv * v;
+        }
+        for (; k < K; k++) { t0 += x[k] * w0[k]; t1 += x[k] * w1[k]; t2 += x[k] * w2[k]; t3 += x[k] * w3[k]; }
+        out[j] += tinygpt__vsum(s0) + t0;
+        out[j + 1] += tinygpt__vsum(s1) + t1;
+        out[j + 2] += tinygpt__vsum(s2) + t2;
+        out[j + 3] += tinygpt__vsum(s3) + t3;
+    }
+    for (; j < nrows; j++) out[j] += tinygpt__dot(x, w + (size_t)j * ldw, K);
+}
+#else
+static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K)
+{
+    int j;
+    for (j = 0; j < nrows; j++) out[j] += tinygpt__dot(x, w + (size_t)j * ldw, K);
+}
+#endif
+
 /* Fewer rows than a register tile (sampling one token): packing would cost
    more than the product, so go straight through B, contiguous side inner. */
 static void tinygpt__matmul_few_rows(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
@@ -829,8 +877,7 @@ static void tinygpt__matmul_few_rows(float *c, tinygpt__view a, tinygpt__view b,
         float *crow = c + (size_t)i * N;
         if (!accumulate) memset(crow, 0, (size_t)N * sizeof(float));
         if (b.rs == 1 && a.cs == 1) {  /* column j of B is contiguous: one dot product each */
-            for (j = 0; j < N; j++)
-                crow[j] += tinygpt__dot(a.p + (size_t)i * a.rs, b.p + (size_t)j * b.cs, K);
+            tinygpt__dot_rows(crow, a.p + (size_t)i * a.rs, b.p, b.cs, N, K);
         } else {                       /* add a(i,k) times row k of B */
             for (k = 0; k < K; k++) {
                 float aik = a.p[(size_t)i * a.rs + (size_t)k * a.cs];
