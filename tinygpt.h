@@ -286,6 +286,17 @@ typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 2
 #define TINYGPT__PARALLEL_FOR(nthreads)
 #endif
 
+/* The calling thread's slice of a scratch buffer of per_thread floats per thread. */
+static float *tinygpt__thread_scratch(float *base, size_t per_thread)
+{
+#ifdef _OPENMP
+    return base + (size_t)omp_get_thread_num() * per_thread;
+#else
+    (void)per_thread;
+    return base;
+#endif
+}
+
 /* ---------------------------------------------------------------- errors, memory */
 
 /* gcc and clang check every message's format against its arguments (a size_t
@@ -649,6 +660,14 @@ TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T,
 #define TINYGPT__FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
+/* gcc in ISO C mode does not fuse a*b+c on its own; the hot loops marked
+   with this may (clang contracts within an expression by default). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TINYGPT__CONTRACT __attribute__((optimize("fp-contract=fast")))
+#else
+#define TINYGPT__CONTRACT
+#endif
+
 /* Register tile MR x NR and cache blocks: an MC x KC block of A stays in L2,
    a KC x NR sliver of B in L1, while the micro-kernel keeps MR x NR sums in
    registers. NR is a multiple of the common vector widths (4, 8, 16 floats). */
@@ -740,10 +759,7 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
 }
 
 #ifdef TINYGPT__VECTOR_EXT
-/* gcc in ISO C mode does not fuse a*b+c on its own; this one function may. */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("fp-contract=fast")))
-#endif
+TINYGPT__CONTRACT
 static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
                                   const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT out)
 {
@@ -832,9 +848,7 @@ static float tinygpt__vsum(tinygpt__vf v)
     return s;
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("fp-contract=fast")))
-#endif
+TINYGPT__CONTRACT
 static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K)
 {
     int j = 0, k, kv = K - K % TINYGPT__VL;  /* [0, kv) in vectors, the rest one by one */
@@ -919,11 +933,8 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
             for (blk = 0; blk < nblocks; blk++) {
                 int ic = blk * TINYGPT__MC;
                 int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
-#ifdef _OPENMP
-                float *ap = bp + (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)omp_get_thread_num() * TINYGPT__MC * TINYGPT__KC;
-#else
-                float *ap = bp + (size_t)TINYGPT__KC * TINYGPT__NC;
-#endif
+                float *ap = tinygpt__thread_scratch(bp + (size_t)TINYGPT__KC * TINYGPT__NC,
+                                                    (size_t)TINYGPT__MC * TINYGPT__KC);
                 tinygpt__pack_a(ap, a, ic, mc, pc, kc);
                 tinygpt__matmul_block(c + (size_t)ic * N + jc, (size_t)N, ap, bp, mc, nc, kc, add);
             }
@@ -1096,95 +1107,156 @@ static size_t tinygpt__tri(int T)
     return t % 2 ? t * ((t + 1) / 2) : (t / 2) * (t + 1);
 }
 
-static void tinygpt__axpy(float *y, float alpha, const float *x, int n)
+/* y[i] += sum over j < m of a[j] * x_j[i] for i < n, where row x_j starts at
+   x + j*ldx. Four rows per pass over y, so y is loaded and stored once per
+   four multiply-adds; the loop over i is plain and contiguous, so it
+   vectorises. Every attention product is one of these. */
+TINYGPT__CONTRACT
+static void tinygpt__axpy_rows(float *TINYGPT__RESTRICT y, const float *a, const float *x, size_t ldx,
+                               int m, int n)
 {
-    int i;
-    for (i = 0; i < n; i++) y[i] += alpha * x[i];
+    int i, j = 0;
+    for (; j + 8 <= m; j += 8) {
+        const float *x0 = x + (size_t)j * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+        const float *x4 = x3 + ldx, *x5 = x4 + ldx, *x6 = x5 + ldx, *x7 = x6 + ldx;
+        float a0 = a[j], a1 = a[j + 1], a2 = a[j + 2], a3 = a[j + 3];
+        float a4 = a[j + 4], a5 = a[j + 5], a6 = a[j + 6], a7 = a[j + 7];
+        for (i = 0; i < n; i++)
+            y[i] = y[i] + a0 * x0[i] + a1 * x1[i] + a2 * x2[i] + a3 * x3[i]
+                        + a4 * x4[i] + a5 * x5[i] + a6 * x6[i] + a7 * x7[i];
+    }
+    for (; j + 4 <= m; j += 4) {
+        const float *x0 = x + (size_t)j * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+        float a0 = a[j], a1 = a[j + 1], a2 = a[j + 2], a3 = a[j + 3];
+        for (i = 0; i < n; i++) y[i] = y[i] + a0 * x0[i] + a1 * x1[i] + a2 * x2[i] + a3 * x3[i];
+    }
+    for (; j < m; j++) {
+        const float *x0 = x + (size_t)j * ldx;
+        float a0 = a[j];
+        for (i = 0; i < n; i++) y[i] += a0 * x0[i];
+    }
+}
+
+/* Floats of scratch each thread of the attention forward/backward uses:
+   a transposed [hs, T] copy of the head's keys or values, two packed
+   triangles (d(scores) and the dropped probabilities) and two rows. */
+static size_t tinygpt__attention_scratch_size(int T, int hs, int *ok)
+{
+    size_t tri = tinygpt__tri_checked(T, ok);
+    return tinygpt__add(tinygpt__mul(2, tri, ok), tinygpt__mul((size_t)hs + 2, (size_t)T, ok), ok);
+}
+
+/* kt[d*T + s] = x_s[d]: one head's keys (or values), row s at x + s*ldx, transposed so
+   that q.k_s for all s is a pass of axpy_rows over contiguous rows. */
+static void tinygpt__transpose_head(float *kt, const float *x, size_t ldx, int T, int hs)
+{
+    int s, d;
+    for (s = 0; s < T; s++)
+        for (d = 0; d < hs; d++) kt[(size_t)d * T + s] = x[(size_t)s * ldx + d];
 }
 
 /* One query row of causal attention: row[s] = softmax over s <= t of
-   q.k_s * scale, and y = sum_s dropout(row[s]) v_s, where key and value s sit
-   at k + s*stride and v + s*stride. Dropout element s has index drop0 + s. */
-static void tinygpt__attention_row(float *y, float *row, const float *q, const float *k,
-                                   const float *v, size_t stride, int t, int hs, float scale,
+   q.k_s * scale, and y = sum_s dropout(row[s]) v_s. Keys come transposed
+   (k_s[d] at kt[d*ldk + s]), value s at v + s*ldv. Dropout element s has index
+   drop0 + s; `dropped` (t+1 floats) holds the dropped weights when p > 0.
+   The forward and the sampling cache both come here, so they agree exactly. */
+static void tinygpt__attention_row(float *y, float *row, float *dropped, const float *q, const float *kt,
+                                   size_t ldk, const float *v, size_t ldv, int t, int hs, float scale,
                                    float p, uint64_t seed, size_t drop0)
 {
     float maxv = -FLT_MAX, sum = 0.0f, inv;
-    int s;
-    for (s = 0; s <= t; s++) {
-        row[s] = tinygpt__dot(q, k + (size_t)s * stride, hs) * scale;
+    int s, n = t + 1;
+    for (s = 0; s < n; s++) row[s] = 0.0f;
+    tinygpt__axpy_rows(row, q, kt, ldk, hs, n);  /* row[s] = q.k_s */
+    for (s = 0; s < n; s++) {
+        row[s] *= scale;
         if (row[s] > maxv) maxv = row[s];
     }
-    for (s = 0; s <= t; s++) { row[s] = expf(row[s] - maxv); sum += row[s]; }
+    for (s = 0; s < n; s++) { row[s] = expf(row[s] - maxv); sum += row[s]; }
     inv = 1.0f / sum;
-    for (s = 0; s < hs; s++) y[s] = 0.0f;
-    for (s = 0; s <= t; s++) {
-        float a = row[s] *= inv;
-        if (p > 0.0f) a *= tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
-        tinygpt__axpy(y, a, v + (size_t)s * stride, hs);
+    for (s = 0; s < n; s++) row[s] *= inv;
+    if (p > 0.0f) {
+        for (s = 0; s < n; s++) dropped[s] = row[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
+    } else {
+        dropped = row;
     }
+    for (s = 0; s < hs; s++) y[s] = 0.0f;
+    tinygpt__axpy_rows(y, dropped, v, ldv, n, hs);  /* y = sum_s dropout(row[s]) v_s */
 }
 
 /* qkv [B,T,3C] -> out [B,T,C]. att [B,H,tri(T)] gets the softmax
-   probabilities before dropout (p applied with `seed` on the fly). */
-static void tinygpt__attention_forward(float *out, float *att, const float *qkv, int B, int T,
-                                       int C, int H, float p, uint64_t seed, int threads)
+   probabilities before dropout (p applied with `seed` on the fly). `scratch`
+   holds threads * tinygpt__attention_scratch_size(T, C/H) floats. */
+static void tinygpt__attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
+                                       int T, int C, int H, float p, uint64_t seed, int threads)
 {
-    int hs = C / H, bh;
+    int hs = C / H, bh, ok = 1;
     float scale = 1.0f / sqrtf((float)hs);
-    size_t C3 = (size_t)3 * C;
+    size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok);
     (void)threads;
     TINYGPT__PARALLEL_FOR(threads)
     for (bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H, t;
+        float *kt = tinygpt__thread_scratch(scratch, per_thread);
+        float *dropped = kt + (size_t)hs * T;
         float *head_att = att + (size_t)bh * tinygpt__tri(T);
         const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+        tinygpt__transpose_head(kt, base + C, C3, T, hs);
         for (t = 0; t < T; t++)
             tinygpt__attention_row(out + ((size_t)b * T + t) * C + (size_t)h * hs, head_att + tinygpt__tri(t),
-                                   base + (size_t)t * C3, base + C, base + 2 * C, C3, t, hs, scale, p, seed,
-                                   (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t));
+                                   dropped, base + (size_t)t * C3, kt, (size_t)T, base + 2 * C, C3, t, hs,
+                                   scale, p, seed, (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t));
     }
 }
 
-/* dqkv += gradient of attention_forward given dout. `scratch` holds
-   threads * T floats (one row of d(probabilities) per thread). */
+/* dqkv += gradient of attention_forward given dout. `scratch` as in forward.
+   Per head: a pass over query rows t gives d(scores) row by row and dq_t;
+   a pass over key positions s then sums column s of the triangles into dk_s
+   and dv_s. Only the unmasked triangle is touched. */
 static void tinygpt__attention_backward(float *dqkv, float *scratch, const float *dout,
                                         const float *qkv, const float *att, int B, int T, int C,
                                         int H, float p, uint64_t seed, int threads)
 {
-    int hs = C / H, bh;
+    int hs = C / H, bh, ok = 1;
     float scale = 1.0f / sqrtf((float)hs);
-    size_t C3 = (size_t)3 * C;
+    size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     (void)threads;
     /* heads of one batch row share no dqkv entries, so they can run in parallel */
     TINYGPT__PARALLEL_FOR(threads)
     for (bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H, t, s;
-#ifdef _OPENMP
-        float *datt = scratch + (size_t)omp_get_thread_num() * T;
-#else
-        float *datt = scratch;
-#endif
-        const float *head_att = att + (size_t)bh * tinygpt__tri(T);
+        float *vt = tinygpt__thread_scratch(scratch, per_thread);
+        float *dscore = vt + (size_t)hs * T, *dropped = dscore + tri, *dp = dropped + tri, *col = dp + T;
+        const float *head_att = att + (size_t)bh * tri;
         const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+        const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;  /* row t at dy + t*C */
         float *dbase = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
+        tinygpt__transpose_head(vt, base + 2 * C, C3, T, hs);
         for (t = 0; t < T; t++) {
             const float *row = head_att + tinygpt__tri(t);
-            const float *dy = dout + ((size_t)b * T + t) * C + (size_t)h * hs;
-            float dot = 0.0f;
-            for (s = 0; s <= t; s++) {
-                float keep = p > 0.0f ? tinygpt__dropout_scale(seed, (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t) + s, p) : 1.0f;
-                /* y = sum_s drop(att[s]) v[s] */
-                datt[s] = tinygpt__dot(dy, base + (size_t)s * C3 + 2 * C, hs) * keep;
-                tinygpt__axpy(dbase + (size_t)s * C3 + 2 * C, row[s] * keep, dy, hs);
-                dot += row[s] * datt[s];
+            float *ds = dscore + tinygpt__tri(t), *dr = dropped + tinygpt__tri(t), dot = 0.0f;
+            int n = t + 1;
+            /* y_t = sum_s drop(row[s]) v_s: dp[s] = d(row[s]) = keep_s * dy_t.v_s */
+            for (s = 0; s < n; s++) dp[s] = 0.0f;
+            tinygpt__axpy_rows(dp, dy + (size_t)t * C, vt, (size_t)T, hs, n);
+            for (s = 0; s < n; s++) {
+                float keep = p > 0.0f ? tinygpt__dropout_scale(seed, (size_t)bh * tri + tinygpt__tri(t) + s, p) : 1.0f;
+                dr[s] = row[s] * keep;
+                dp[s] *= keep;
+                dot += row[s] * dp[s];
             }
-            for (s = 0; s <= t; s++) {
-                /* softmax backward, then the scaled dot product q.k */
-                float dscore = row[s] * (datt[s] - dot) * scale;
-                tinygpt__axpy(dbase + (size_t)t * C3, dscore, base + (size_t)s * C3 + C, hs);
-                tinygpt__axpy(dbase + (size_t)s * C3 + C, dscore, base + (size_t)t * C3, hs);
-            }
+            /* softmax backward, then the scale of q.k */
+            for (s = 0; s < n; s++) ds[s] = row[s] * (dp[s] - dot) * scale;
+            tinygpt__axpy_rows(dbase + (size_t)t * C3, ds, base + C, C3, n, hs);  /* dq_t += sum_s ds[s] k_s */
+        }
+        for (s = 0; s < T; s++) {
+            int m = T - s;
+            /* dk_s += sum over t >= s of dscore[t][s] q_t */
+            for (t = s; t < T; t++) col[t - s] = dscore[tinygpt__tri(t) + s];
+            tinygpt__axpy_rows(dbase + (size_t)s * C3 + C, col, base + (size_t)s * C3, C3, m, hs);
+            /* dv_s += sum over t >= s of drop(att[t][s]) dy_t */
+            for (t = s; t < T; t++) col[t - s] = dropped[tinygpt__tri(t) + s];
+            tinygpt__axpy_rows(dbase + (size_t)s * C3 + 2 * C, col, dy + (size_t)s * C, (size_t)C, m, hs);
         }
     }
 }
@@ -1444,7 +1516,7 @@ struct tinygpt_acts {
     float *dqkv;               /* [BT, 3C] */
     float *dgelu, *dfc;        /* [BT, 4C] each */
     float *dlogits;            /* [BT, V] */
-    float *datt;               /* [threads, T] */
+    float *attn_scratch;       /* [threads, tinygpt__attention_scratch_size(T, C/H)] */
     float *work;               /* matmul packing */
 };
 
@@ -1470,7 +1542,8 @@ static size_t tinygpt__acts_layout(struct tinygpt_acts *a, float *base, const ti
     TINYGPT__BUF(a->dresid, 1, rows, C);     TINYGPT__BUF(a->branch, 1, rows, C);
     TINYGPT__BUF(a->dbt, 1, rows, C);        TINYGPT__BUF(a->dqkv, 1, rows, 3 * C);
     TINYGPT__BUF(a->dgelu, 1, rows, 4 * C);  TINYGPT__BUF(a->dfc, 1, rows, 4 * C);
-    TINYGPT__BUF(a->dlogits, 1, rows, V);    TINYGPT__BUF(a->datt, 1, (size_t)threads, (size_t)T);
+    TINYGPT__BUF(a->dlogits, 1, rows, V);
+    TINYGPT__BUF(a->attn_scratch, 1, (size_t)threads, tinygpt__attention_scratch_size(T, cfg->n_embd / cfg->n_head, &ok));
     TINYGPT__BUF(a->work, 1, 1, tinygpt__matmul_work_size(threads));
 #undef TINYGPT__BUF
     for (k = 0; k < n; k++) {
@@ -1631,7 +1704,7 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
         /* x = x + dropout(proj(attention(ln1(x)))) */
         tinygpt__layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, la.resid_in, pw.ln1_w, pw.ln1_b, (int)N, C);
         tinygpt__linear_forward(la.qkv, la.ln1, pw.qkv_w, pw.qkv_b, (int)N, C, 3 * C, a->work, threads);
-        tinygpt__attention_forward(la.atty, la.att, la.qkv, B, T, C, H, p,
+        tinygpt__attention_forward(la.atty, la.att, a->attn_scratch, la.qkv, B, T, C, H, p,
                                    tinygpt__site_seed(a->dropout_seed, 1 + 3 * l), threads);
         tinygpt__linear_forward(a->branch, la.atty, pw.proj_w, pw.proj_b, (int)N, C, C, a->work, threads);
         tinygpt__dropout_forward(a->branch, a->branch, NC, p, tinygpt__site_seed(a->dropout_seed, 2 + 3 * l));
@@ -1726,7 +1799,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         memset(a->dbt, 0, NC * sizeof(float));
         tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, a->branch, la.atty, pw.proj_w, N, C, C, a->work, threads);
         memset(a->dqkv, 0, 3 * NC * sizeof(float));
-        tinygpt__attention_backward(a->dqkv, a->datt, a->dbt, la.qkv, la.att, B, T, C, H, p,
+        tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dbt, la.qkv, la.att, B, T, C, H, p,
                                     tinygpt__site_seed(seed, 1 + 3 * l), threads);
         memset(a->dbt, 0, NC * sizeof(float));
         tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
@@ -2011,7 +2084,8 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
    absolute (learned embeddings), so when the window slides every cached entry
    changes and the cache is rebuilt from a full forward. */
 typedef struct {
-    float *kv;                 /* [L, T, 2C]: key then value of each position */
+    float *kt;                 /* [L, C, T]: keys, transposed as attention_row takes them */
+    float *v;                  /* [L, T, C]: values */
     float *x, *ln, *qkv, *atty, *branch, *fc, *gelu, *att, *logits;  /* one row */
     int    n;                  /* positions cached */
 } tinygpt__kv_cache;
@@ -2025,9 +2099,10 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
     size_t kv = tinygpt__mul(tinygpt__mul((size_t)cfg->n_layer, T, &ok), 2 * C, &ok);
     size_t row = 15 * C + T + (size_t)cfg->vocab_size, total = tinygpt__add(kv, row, &ok);
     memset(kc, 0, sizeof *kc);
-    kc->kv = ok ? tinygpt__alloc_floats(total) : NULL;
-    if (!kc->kv) return -1;
-    kc->x = kc->kv + kv;
+    kc->kt = ok ? tinygpt__alloc_floats(total) : NULL;
+    if (!kc->kt) return -1;
+    kc->v = kc->kt + kv / 2;
+    kc->x = kc->kt + kv;
     kc->ln = kc->x + C;
     kc->qkv = kc->ln + C;
     kc->atty = kc->qkv + 3 * C;
@@ -2047,8 +2122,12 @@ static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *m
     int l, t;
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer_acts la = tinygpt__layer_acts_at(model->acts, cfg, l);
-        for (t = 0; t < n; t++)  /* k and v sit side by side in a qkv row */
-            memcpy(kc->kv + ((size_t)l * T + t) * 2 * C, la.qkv + (size_t)t * 3 * C + C, 2 * C * sizeof(float));
+        for (t = 0; t < n; t++) {
+            const float *k = la.qkv + (size_t)t * 3 * C + C;
+            size_t c;
+            for (c = 0; c < C; c++) kc->kt[((size_t)l * C + c) * T + t] = k[c];
+            memcpy(kc->v + ((size_t)l * T + t) * C, k + C, C * sizeof(float));
+        }
     }
     kc->n = n;
 }
@@ -2065,13 +2144,14 @@ static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *m
     tinygpt__embedding_forward(kc->x, &token, w.wte, w.wpe + (size_t)pos * C, 1, 1, C);
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
-        float *kv = kc->kv + (size_t)l * T * 2 * C;
+        float *kt = kc->kt + (size_t)l * C * T, *v = kc->v + (size_t)l * T * C;
         tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, 1, C);
         tinygpt__linear_forward(kc->qkv, kc->ln, pw.qkv_w, pw.qkv_b, 1, C, 3 * C, work, 1);
-        memcpy(kv + (size_t)pos * 2 * C, kc->qkv + C, 2 * (size_t)C * sizeof(float));
+        for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = kc->qkv[C + i];
+        memcpy(v + (size_t)pos * C, kc->qkv + 2 * C, (size_t)C * sizeof(float));
         for (h = 0; h < H; h++)
-            tinygpt__attention_row(kc->atty + (size_t)h * hs, kc->att, kc->qkv + (size_t)h * hs,
-                                   kv + (size_t)h * hs, kv + C + (size_t)h * hs, 2 * (size_t)C, pos, hs,
+            tinygpt__attention_row(kc->atty + (size_t)h * hs, kc->att, NULL, kc->qkv + (size_t)h * hs,
+                                   kt + (size_t)h * hs * T, (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs,
                                    scale, 0.0f, 0, 0);
         tinygpt__linear_forward(kc->branch, kc->atty, pw.proj_w, pw.proj_b, 1, C, C, work, 1);
         for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
@@ -2111,7 +2191,7 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     if (!window || !cand || (use_cache && tinygpt__kv_cache_alloc(&kc, &model->config))) {
         tinygpt_free(window);
         tinygpt_free(cand);
-        tinygpt_free(kc.kv);
+        tinygpt_free(kc.kt);
         return tinygpt__fail(err, "out of memory for sampling");
     }
     /* the window holds the last min(T, context + produced) tokens */
@@ -2127,7 +2207,7 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
             if (tinygpt__forward(model, window, NULL, 1, (int)n, 0, NULL, err)) {
                 tinygpt_free(window);
                 tinygpt_free(cand);
-                tinygpt_free(kc.kv);
+                tinygpt_free(kc.kt);
                 return -1;
             }
             if (use_cache) tinygpt__kv_cache_fill(&kc, model, (int)n);
@@ -2148,7 +2228,7 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     }
     tinygpt_free(window);
     tinygpt_free(cand);
-    tinygpt_free(kc.kv);
+    tinygpt_free(kc.kt);
     return 0;
 }
 

@@ -123,10 +123,17 @@ static size_t bench_lib_matmul_work_floats(int threads) { return tinygpt__matmul
 /* Floats the attention forward saves (probabilities) and the backward's scratch. */
 static size_t bench_lib_att_floats(int B, int T, int H) { return (size_t)B * H * tinygpt__tri(T); }
 
-static void bench_lib_attention_forward(float *out, float *att, const float *qkv, int B, int T,
-                                        int C, int H, float p, uint64_t seed, int threads)
+/* Floats of attention scratch (both directions) for `threads` threads. */
+static size_t bench_lib_att_scratch_floats(int T, int C, int H, int threads)
 {
-    tinygpt__attention_forward(out, att, qkv, B, T, C, H, p, seed, threads);
+    int ok = 1;
+    return (size_t)threads * tinygpt__attention_scratch_size(T, C / H, &ok);
+}
+
+static void bench_lib_attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
+                                        int T, int C, int H, float p, uint64_t seed, int threads)
+{
+    tinygpt__attention_forward(out, att, scratch, qkv, B, T, C, H, p, seed, threads);
 }
 
 static void bench_lib_attention_backward(float *dqkv, float *scratch, const float *dout,
@@ -546,16 +553,16 @@ static void bench_attention(const bench_opts *o, int threads, bench_train_result
     float *qkv, *dout, *out = (float *)bench_alloc(N * C * sizeof(float));
     float *att = (float *)bench_alloc(bench_lib_att_floats(B, T, H) * sizeof(float));
     float *dqkv = (float *)bench_alloc(N * 3 * C * sizeof(float));
-    float *scratch = (float *)bench_alloc((size_t)(threads > 1 ? threads : 1) * T * sizeof(float));
+    float *scratch = (float *)bench_alloc(bench_lib_att_scratch_floats(T, C, H, threads > 1 ? threads : 1) * sizeof(float));
     double tf[5], tb[5], t0;
     tinygpt_rng_seed(&rng, 9);
     qkv = bench_random_floats(N * 3 * C, &rng);
     dout = bench_random_floats(N * C, &rng);
     memset(dqkv, 0, N * 3 * C * sizeof(float));
-    bench_lib_attention_forward(out, att, qkv, B, T, C, H, 0.1f, 1, threads);  /* warm-up */
+    bench_lib_attention_forward(out, att, scratch, qkv, B, T, C, H, 0.1f, 1, threads);  /* warm-up */
     for (rep = 0; rep < reps; rep++) {
         t0 = bench_now();
-        bench_lib_attention_forward(out, att, qkv, B, T, C, H, 0.1f, (uint64_t)rep + 1, threads);
+        bench_lib_attention_forward(out, att, scratch, qkv, B, T, C, H, 0.1f, (uint64_t)rep + 1, threads);
         tf[rep] = bench_now() - t0;
         t0 = bench_now();
         bench_lib_attention_backward(dqkv, scratch, dout, qkv, att, B, T, C, H, 0.1f, (uint64_t)rep + 1, threads);

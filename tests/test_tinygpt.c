@@ -986,11 +986,11 @@ static void test_op_embedding(trng *r)
 
 /* ---------------------------------------------------------------- attention */
 
-typedef struct { int B, T, C, H; float p; uint64_t seed; float *qkv, *out, *att, *R; } att_ctx;
+typedef struct { int B, T, C, H; float p; uint64_t seed; float *qkv, *out, *att, *R, *scratch; } att_ctx;
 static double att_loss(void *q)
 {
     att_ctx *c = (att_ctx *)q;
-    tinygpt__attention_forward(c->out, c->att, c->qkv, c->B, c->T, c->C, c->H, c->p, c->seed, 1);
+    tinygpt__attention_forward(c->out, c->att, c->scratch, c->qkv, c->B, c->T, c->C, c->H, c->p, c->seed, 1);
     return dot_d(c->out, c->R, (size_t)c->B * c->T * c->C);
 }
 
@@ -1024,12 +1024,14 @@ static void test_op_attention(int B, int T, int C, int H, float p, trng *r)
 {
     att_ctx c;
     size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C, natt = (size_t)B * H * tinygpt__tri(T);
-    float *dqkv = falloc(nqkv), *dqkv1 = falloc(nqkv), *scratch = falloc((size_t)T * 2), *out0 = falloc(nout);
+    int ok = 1;
+    size_t nscratch = tinygpt__attention_scratch_size(T, C / H, &ok);
+    float *dqkv = falloc(nqkv), *dqkv1 = falloc(nqkv), *scratch = falloc(nscratch), *out0 = falloc(nout);
     double *ref = (double *)xmalloc(nout * sizeof(double)), *P = (double *)xmalloc((size_t)B * H * T * T * sizeof(double));
     double worst = 0.0, worst_att = 0.0;
     int b, h, t, s;
     char name[64];
-    c.B = B; c.T = T; c.C = C; c.H = H; c.p = p; c.seed = 777;
+    c.B = B; c.T = T; c.C = C; c.H = H; c.p = p; c.seed = 777; c.scratch = scratch;
     c.qkv = falloc(nqkv); c.out = falloc(nout); c.att = falloc(natt); c.R = falloc(nout);
     fill_normal(c.qkv, nqkv, 1, 0, r);
     fill_normal(c.R, nout, 1, 0, r);
@@ -2714,7 +2716,7 @@ static void test_kv_cache(trng *r)
             }
         }
         EXPECTF(worst <= 1e-5, "cached logits differ from a full forward by %g (relative)", worst);
-        tinygpt_free(kc.kv);
+        tinygpt_free(kc.kt);
     }
     /* samples, cache on and off, from contexts of 1 to beyond block_size */
     for (c = 1; c <= 2 * T; c += 5) {
