@@ -927,16 +927,23 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
         for (pc = 0; pc < K; pc += TINYGPT__KC) {
             int kc = K - pc < TINYGPT__KC ? K - pc : TINYGPT__KC;
             int add = accumulate || pc > 0;
-            int nblocks = (M + TINYGPT__MC - 1) / TINYGPT__MC, blk;
+            int nblocks = (M + TINYGPT__MC - 1) / TINYGPT__MC, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR;
+            int nchunks = 1, task;
+            /* Few row blocks (a weight gradient has as many rows as the layer
+               is wide) would leave threads idle: split the panel's columns too. */
+            while (threads > 1 && nblocks * nchunks < 4 * threads && 2 * nchunks <= nslivers) nchunks *= 2;
             tinygpt__pack_b(bp, b, pc, kc, jc, nc, threads);
             TINYGPT__PARALLEL_FOR(threads)
-            for (blk = 0; blk < nblocks; blk++) {
-                int ic = blk * TINYGPT__MC;
+            for (task = 0; task < nblocks * nchunks; task++) {
+                int ic = task / nchunks * TINYGPT__MC, chunk = task % nchunks;
                 int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
+                int j0 = chunk * nslivers / nchunks * TINYGPT_NR, j1 = (chunk + 1) * nslivers / nchunks * TINYGPT_NR;
                 float *ap = tinygpt__thread_scratch(bp + (size_t)TINYGPT__KC * TINYGPT__NC,
                                                     (size_t)TINYGPT__MC * TINYGPT__KC);
+                if (j1 > nc) j1 = nc;
                 tinygpt__pack_a(ap, a, ic, mc, pc, kc);
-                tinygpt__matmul_block(c + (size_t)ic * N + jc, (size_t)N, ap, bp, mc, nc, kc, add);
+                tinygpt__matmul_block(c + (size_t)ic * N + jc + j0, (size_t)N, ap, bp + (size_t)j0 * kc,
+                                      mc, j1 - j0, kc, add);
             }
         }
     }
