@@ -669,8 +669,10 @@ TINYGPT_DEF int tinygpt_get_batch(const int32_t *tokens, size_t n, int B, int T,
 #endif
 
 /* Register tile MR x NR and cache blocks: an MC x KC block of A stays in L2,
-   a KC x NR sliver of B in L1, while the micro-kernel keeps MR x NR sums in
-   registers. NR is a multiple of the common vector widths (4, 8, 16 floats). */
+   a KC x NR sliver of B in L1 or L2, while the micro-kernel keeps MR x NR sums
+   in registers. NR is a multiple of the common vector widths (4, 8, 16
+   floats). KC 512 rather than 256: half the passes over C when K is 1024 or
+   4096 (measured 10-20% faster on those products, no slower on the others). */
 /* The register tile is MR x NR. With gcc or clang it is written with their
    generic vector types (two vectors per row of the tile, six rows: twelve
    accumulators, as many as 16 registers hold alongside two rows of B and a
@@ -703,7 +705,7 @@ typedef float tinygpt__vf __attribute__((vector_size(TINYGPT__VL * 4)));
 #endif
 #endif
 #define TINYGPT__MC (16 * TINYGPT_MR)
-#define TINYGPT__KC 256
+#define TINYGPT__KC 512
 #define TINYGPT__NC (64 * TINYGPT_NR)
 #define TINYGPT__MAX_THREADS 64
 
@@ -924,8 +926,10 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
     bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
     for (jc = 0; jc < N; jc += TINYGPT__NC) {
         int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
-        for (pc = 0; pc < K; pc += TINYGPT__KC) {
-            int kc = K - pc < TINYGPT__KC ? K - pc : TINYGPT__KC;
+        /* K in equal passes of at most KC (768 as 2 x 384, not 512 + 256) */
+        int passes = (K + TINYGPT__KC - 1) / TINYGPT__KC, kstep = (K + passes - 1) / passes;
+        for (pc = 0; pc < K; pc += kstep) {
+            int kc = K - pc < kstep ? K - pc : kstep;
             int add = accumulate || pc > 0;
             int nblocks = (M + TINYGPT__MC - 1) / TINYGPT__MC, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR;
             int nchunks = 1, task;
