@@ -50,11 +50,14 @@ portable:
 # when a cblas program links with -lopenblas (Debian: libopenblas-dev); the
 # header never links it. BENCH_QUICK=1 runs the small version CI uses;
 # BENCH_ARGS passes more options (e.g. --no-torch; see bench/bench.c).
+# OpenMP threads wait passively (OMP_WAIT_POLICY=passive, as issue 4 asks for
+# PyTorch's 2-thread run) unless you set it: on a shared machine busy-waiting
+# threads lose their core to other work and a step takes several times longer.
 BENCH_OPENBLAS = $(shell printf '\043include <cblas.h>\nint main(void){float a=1,c=0;cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,1,1,1,1.0f,&a,1,&a,1,0.0f,&c,1);return c != 1;}\n' \
 	| $(CC) -x c - -o /dev/null -lopenblas >/dev/null 2>&1 && echo -DTINYGPT_BENCH_OPENBLAS -lopenblas)
 bench: bench/bench.c tinygpt.h
 	$(CC) $(CFLAGS) -I. -DTINYGPT_BENCH_FLAGS='"$(CC) $(OPT)"' -o bench/bench bench/bench.c $(LDLIBS) $(BENCH_OPENBLAS)
-	./bench/bench $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} ./bench/bench $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
 
 # Robustness (README "Robustness"); everything these build goes to build/.
 #   make sanitize    the test driver under clang's AddressSanitizer + UBSan

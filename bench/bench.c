@@ -852,6 +852,10 @@ int main(int argc, char **argv)
            "not found (column n/a)"
 #endif
     );
+    if (getenv("OMP_WAIT_POLICY"))
+        printf("OMP_WAIT_POLICY=%s for tinygpt and PyTorch\n", getenv("OMP_WAIT_POLICY"));
+    else
+        printf("OMP_WAIT_POLICY unset for tinygpt (the OpenMP runtime's default); PASSIVE for PyTorch's 2 threads\n");
     printf("load average (1/5/15 min) before: %s, after: %s  (shared machine: compare ratios within this run)\n",
            load_before, load_after);
     printf("every figure: median of %d repetitions (matmul), %d steps after %d warm-up (training)\n",
