@@ -956,18 +956,83 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
 /* ---------------------------------------------------------------- ops: forward and backward side by side */
 /* Backward functions add into their gradient outputs; zeroing is the caller's. */
 
+/* Threads for a loop over n floats of element-wise or per-row work: one below
+   TINYGPT__PAR_MIN, so small calls (the sampling cache's single rows) stay
+   serial. Loops are split by element, row or column, and a sum over
+   everything goes in fixed runs (TINYGPT__RUNS), so results do not depend on
+   the thread count. */
+#define TINYGPT__PAR_MIN 32768
+#define TINYGPT__PAR(n, threads) ((size_t)(n) < TINYGPT__PAR_MIN ? 1 : (threads))
+
+/* A sum split over threads is cut into TINYGPT__RUNS fixed runs, each summed
+   in order, and the runs' sums are then added in order: the same result
+   whatever the thread count. */
+#define TINYGPT__RUNS 64
+
+/* x[0..n) = 0, a part per thread */
+static void tinygpt__zero(float *x, size_t n, int threads)
+{
+    int nt = TINYGPT__PAR(n, threads), part;
+    TINYGPT__PARALLEL_FOR(nt)
+    for (part = 0; part < nt; part++) {
+        size_t len = n / nt, i0 = len * part;
+        if (part == nt - 1) len = n - i0;
+        memset(x + i0, 0, len * sizeof(float));
+    }
+}
+
+/* Columns [*c0, *c1) of C: the part-th of nparts ranges, cut at multiples of
+   16 floats (a cache line). */
+static void tinygpt__col_range(int part, int nparts, int C, int *c0, int *c1)
+{
+    int lines = (C + 15) / 16;
+    *c0 = (int)((long long)lines * part / nparts) * 16;
+    *c1 = (int)((long long)lines * (part + 1) / nparts) * 16;
+    if (*c0 > C) *c0 = C;
+    if (*c1 > C) *c1 = C;
+}
+
+/* sum[j] += x[n*C + j] over the N rows: column sums, split over threads by
+   columns, up to TINYGPT__COL_BLOCK columns at a time summed in a local row.
+   Each column adds its rows in order, so the result does not depend on the
+   thread count. */
+#define TINYGPT__COL_BLOCK 1024
+static void tinygpt__col_sums(float *sum, const float *x, int N, int C, int threads)
+{
+    int nt = TINYGPT__PAR((size_t)N * C, threads), part;
+    TINYGPT__PARALLEL_FOR(nt)
+    for (part = 0; part < nt; part++) {
+        float acc[TINYGPT__COL_BLOCK];
+        int c0, c1, j0, n, j;
+        tinygpt__col_range(part, nt, C, &c0, &c1);
+        for (j0 = c0; j0 < c1; j0 += TINYGPT__COL_BLOCK) {
+            int m = c1 - j0 < TINYGPT__COL_BLOCK ? c1 - j0 : TINYGPT__COL_BLOCK;
+            for (j = 0; j < m; j++) acc[j] = sum[j0 + j];
+            for (n = 0; n < N; n++) {
+                const float *row = x + (size_t)n * C + j0;
+                for (j = 0; j < m; j++) acc[j] += row[j];
+            }
+            for (j = 0; j < m; j++) sum[j0 + j] = acc[j];
+        }
+    }
+}
+
 /* out[N,OC] = inp[N,IC] W[OC,IC]^T + bias[OC]  (bias may be NULL) */
 static void tinygpt__linear_forward(float *out, const float *inp, const float *w, const float *bias,
                                     int N, int IC, int OC, float *work, int threads)
 {
     tinygpt__view a, b;
-    int n, o;
+    int n;
     a.p = inp; a.rs = (size_t)IC; a.cs = 1;
     b.p = w;   b.rs = 1;          b.cs = (size_t)IC;  /* B(k, j) = W[j, k] */
     tinygpt__matmul(out, a, b, N, OC, IC, 0, work, threads);
-    if (bias)
-        for (n = 0; n < N; n++)
-            for (o = 0; o < OC; o++) out[(size_t)n * OC + o] += bias[o];
+    if (!bias) return;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * OC, threads))
+    for (n = 0; n < N; n++) {
+        float *row = out + (size_t)n * OC;
+        int o;
+        for (o = 0; o < OC; o++) row[o] += bias[o];
+    }
 }
 
 /* dinp += dout W;  dw += dout^T inp;  dbias += column sums of dout. */
@@ -976,31 +1041,47 @@ static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const
                                      float *work, int threads)
 {
     tinygpt__view a, b;
-    int n, o;
     a.p = dout; a.rs = (size_t)OC; a.cs = 1;
     b.p = w;    b.rs = (size_t)IC; b.cs = 1;
     tinygpt__matmul(dinp, a, b, N, IC, OC, 1, work, threads);
     a.p = dout; a.rs = 1;          a.cs = (size_t)OC;  /* A(o, n) = dout[n, o] */
     b.p = inp;  b.rs = (size_t)IC; b.cs = 1;
     tinygpt__matmul(dw, a, b, OC, IC, N, 1, work, threads);
-    if (dbias)
-        for (n = 0; n < N; n++)
-            for (o = 0; o < OC; o++) dbias[o] += dout[(size_t)n * OC + o];
+    if (dbias) tinygpt__col_sums(dbias, dout, N, OC, threads);
+}
+
+/* LayerNorm sums a row in TINYGPT__LANES interleaved partial sums: one
+   running float sum is a chain of dependent adds, which the compiler may not
+   split into vector lanes itself (3x slower at C = 256). */
+#define TINYGPT__LANES 8
+static float tinygpt__lanes_total(const float lane[TINYGPT__LANES])
+{
+    float s = 0.0f;
+    int j;
+    for (j = 0; j < TINYGPT__LANES; j++) s += lane[j];
+    return s;
 }
 
 /* out = (inp - mean) * rstd * w + b per row of C; saves mean and rstd [N]. */
 static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                                       const float *w, const float *b, int N, int C)
+                                       const float *w, const float *b, int N, int C, int threads)
 {
-    int n, i;
+    int n;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * C, threads))
     for (n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *y = out + (size_t)n * C;
-        float m = 0.0f, v = 0.0f, s;
-        for (i = 0; i < C; i++) m += x[i];
-        m /= (float)C;
-        for (i = 0; i < C; i++) v += (x[i] - m) * (x[i] - m);
-        v /= (float)C;
+        float lm[TINYGPT__LANES] = {0}, lv[TINYGPT__LANES] = {0}, m, v, s;
+        int i, j, whole = C - C % TINYGPT__LANES;
+        for (i = 0; i < whole; i += TINYGPT__LANES)
+            for (j = 0; j < TINYGPT__LANES; j++) lm[j] += x[i + j];
+        for (j = 0; j < C % TINYGPT__LANES; j++) lm[j] += x[whole + j];
+        m = tinygpt__lanes_total(lm) / (float)C;
+        for (i = 0; i < whole; i += TINYGPT__LANES)
+            for (j = 0; j < TINYGPT__LANES; j++) lv[j] += (x[i + j] - m) * (x[i + j] - m);
+        for (j = 0; j < C % TINYGPT__LANES; j++) lv[j] += (x[whole + j] - m) * (x[whole + j] - m);
+        v = tinygpt__lanes_total(lv) / (float)C;
         s = 1.0f / sqrtf(v + 1e-5f);
         for (i = 0; i < C; i++) y[i] = (x[i] - m) * s * w[i] + b[i];
         mean[n] = m;
@@ -1008,47 +1089,172 @@ static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, con
     }
 }
 
+/* dinp row by row, then dw and db (sums over rows) column by column: both
+   passes split over threads without splitting a sum. */
 static void tinygpt__layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
                                         const float *inp, const float *w, const float *mean,
-                                        const float *rstd, int N, int C)
+                                        const float *rstd, int N, int C, int threads)
 {
-    int n, i;
+    int nt = TINYGPT__PAR((size_t)N * C, threads), n, part;
+    TINYGPT__PARALLEL_FOR(nt)
     for (n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
         float *dx = dinp + (size_t)n * C;
-        float m = mean[n], s = rstd[n], dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-        for (i = 0; i < C; i++) {
-            float norm = (x[i] - m) * s, dnorm = dy[i] * w[i];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
+        float m = mean[n], s = rstd[n], l1[TINYGPT__LANES] = {0}, l2[TINYGPT__LANES] = {0};
+        float dnorm_mean, dnorm_norm_mean;
+        int i, j, whole = C - C % TINYGPT__LANES;
+        for (i = 0; i < whole; i += TINYGPT__LANES)
+            for (j = 0; j < TINYGPT__LANES; j++) {
+                float norm = (x[i + j] - m) * s, dnorm = dy[i + j] * w[i + j];
+                l1[j] += dnorm;
+                l2[j] += dnorm * norm;
+            }
+        for (j = 0; j < C % TINYGPT__LANES; j++) {
+            float norm = (x[whole + j] - m) * s, dnorm = dy[whole + j] * w[whole + j];
+            l1[j] += dnorm;
+            l2[j] += dnorm * norm;
         }
-        dnorm_mean /= (float)C;
-        dnorm_norm_mean /= (float)C;
+        dnorm_mean = tinygpt__lanes_total(l1) / (float)C;
+        dnorm_norm_mean = tinygpt__lanes_total(l2) / (float)C;
         for (i = 0; i < C; i++) {
             float norm = (x[i] - m) * s, dnorm = dy[i] * w[i];
-            db[i] += dy[i];
-            dw[i] += dy[i] * norm;
             dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
         }
     }
+    TINYGPT__PARALLEL_FOR(nt)
+    for (part = 0; part < nt; part++) {  /* db += column sums of dout, dw of dout * norm: as tinygpt__col_sums */
+        float acc_b[TINYGPT__COL_BLOCK], acc_w[TINYGPT__COL_BLOCK];
+        int c0, c1, i0, i;
+        tinygpt__col_range(part, nt, C, &c0, &c1);
+        for (i0 = c0; i0 < c1; i0 += TINYGPT__COL_BLOCK) {
+            int k = c1 - i0 < TINYGPT__COL_BLOCK ? c1 - i0 : TINYGPT__COL_BLOCK, r;
+            for (i = 0; i < k; i++) { acc_b[i] = db[i0 + i]; acc_w[i] = dw[i0 + i]; }
+            for (r = 0; r < N; r++) {
+                const float *x = inp + (size_t)r * C + i0, *dy = dout + (size_t)r * C + i0;
+                float m = mean[r], s = rstd[r];
+                for (i = 0; i < k; i++) {
+                    acc_b[i] += dy[i];
+                    acc_w[i] += dy[i] * ((x[i] - m) * s);
+                }
+            }
+            for (i = 0; i < k; i++) { db[i0 + i] = acc_b[i]; dw[i0 + i] = acc_w[i]; }
+        }
+    }
 }
 
-/* Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
-static void tinygpt__gelu_forward(float *out, const float *inp, size_t n)
+/* A float's bits and back; memcpy, not a union or a pointer cast. */
+static inline uint32_t tinygpt__bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+static inline float tinygpt__from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+
+/* c ? a : b by masking bits. gcc moves arithmetic that only one side of a
+   ?: uses into a branch, and then (with -ftrapping-math, its default) does not
+   vectorise the loop; both sides computed and masked, it does. */
+static inline float tinygpt__select(int c, float a, float b)
+{
+    uint32_t m = 0u - (uint32_t)(c != 0);
+    return tinygpt__from_bits((tinygpt__bits(a) & m) | (tinygpt__bits(b) & ~m));
+}
+
+/* exp(-h) for 0 <= h <= 87 (callers keep it there). With k = round(h / ln 2)
+   and r = k ln 2 - h in [-ln2/2, ln2/2], exp(-h) = 2^-k exp(r): exp(r) is a
+   degree-6 polynomial (a minimax fit made for this file; relative error 2e-9)
+   and 2^-k is put together in the exponent bits. No libm call and no branch,
+   so loops over it vectorise. */
+static inline float tinygpt__exp_neg(float h)
+{
+    int k = (int)(h * 1.44269504f + 0.5f);
+    /* ln 2 in two parts: k times the first, 0x3f317200, is exact */
+    float r = ((float)k * 0.693145751953125f - h) + (float)k * 1.42860677e-6f, p = 0.00138368461f;
+    p = TINYGPT__FMA(p, r, 0.00837481578f);
+    p = TINYGPT__FMA(p, r, 0.0416682256f);
+    p = TINYGPT__FMA(p, r, 0.166664202f);
+    p = TINYGPT__FMA(p, r, 0.499999921f);
+    p = TINYGPT__FMA(p, r, 1.00000004f);
+    p = TINYGPT__FMA(p, r, 1.0f);
+    return p * tinygpt__from_bits((uint32_t)(127 - k) << 23);
+}
+
+/* Exact GELU(x) = x Phi(x), and *grad = GELU'(x) = Phi(x) + x phi(x), with Phi
+   and phi the standard normal CDF and density (Phi(x) = (1 + erf(x/sqrt 2))/2),
+   in plain float arithmetic that loops vectorise; libm's erff is a call per
+   element. With a = |x| <= 12 and phi(a) = exp(-a^2/2) / sqrt(2 pi):
+     a < 1:  Phi(x) = 1/2 + x S(x^2), S a degree-4 polynomial;
+     a >= 1: the tail 1 - Phi(a) = exp(-a^2/2) t P(t), t = 1 / (1 + 0.394 a),
+             P of degree 6; Phi(x) is the tail for x < 0, 1 - tail otherwise.
+   (Minimax fits made for this file, relative errors 4e-8 and 5e-8.) a^2 is
+   carried as u + lo where fma is exact, so exp(-a^2/2) keeps its relative
+   accuracy far into the tail. Past |x| = 12 the tail (< 2e-33) is dropped:
+   GELU(x) = x or -0, GELU' = 1 or 0, also at +-inf; NaN gives NaN. Against
+   double, over every float with |x| < 12: GELU within 4.4e-7 relative (4.1e-6
+   without fma, deep in the tail), GELU' within 1.7e-7 absolute. Inline: gcc
+   otherwise keeps it out of the loops below, which then do not vectorise. */
+static inline float tinygpt__gelu_eval(float x, float *grad)
+{
+    uint32_t xb = tinygpt__bits(x), ab = xb & 0x7fffffffu, cb = ab < 0x41400000u ? ab : 0x41400000u;
+    float a = tinygpt__from_bits(ab), ac = tinygpt__from_bits(cb);  /* |x|, min(|x|, 12); NaN: 12 */
+    float xc = tinygpt__from_bits(ab > 0x7f800000u ? xb : cb | (xb & 0x80000000u));  /* x in [-12, 12]; NaN stays */
+    float u = ac * ac, lo = TINYGPT__FMA(ac, ac, -u), e = tinygpt__exp_neg(0.5f * u);
+    float t = 1.0f / (1.0f + 0.394f * ac), q = 0.0662529790f, s = 9.42352451e-5f, pdf, tail, cdf;
+    e = tinygpt__select(a < 12.0f, TINYGPT__FMA(-0.5f * lo, e, e), 0.0f);  /* exp(-u/2) (1 - lo/2) */
+    pdf = 0.398942280f * e;
+    q = TINYGPT__FMA(q, t, -0.189935665f);
+    q = TINYGPT__FMA(q, t, 0.120442911f);
+    q = TINYGPT__FMA(q, t, 0.0503704183f);
+    q = TINYGPT__FMA(q, t, 0.139396845f);
+    q = TINYGPT__FMA(q, t, 0.156483386f);
+    q = TINYGPT__FMA(q, t, 0.157214055f);
+    tail = e * t * q;
+    s = TINYGPT__FMA(s, u, -0.00116935370f);
+    s = TINYGPT__FMA(s, u, 0.00996719687f);
+    s = TINYGPT__FMA(s, u, -0.0664895827f);
+    s = TINYGPT__FMA(s, u, 0.398942264f);
+    cdf = tinygpt__select(x < 0.0f, tail, 1.0f - tail);
+    cdf = tinygpt__select(a < 1.0f, TINYGPT__FMA(xc, s, 0.5f), cdf);
+    *grad = cdf + xc * pdf;
+    return tinygpt__select(x > 12.0f, x, xc * cdf);
+}
+
+static void tinygpt__gelu_forward(float *out, const float *inp, size_t n, int threads)
 {
     size_t i;
-    for (i = 0; i < n; i++) out[i] = 0.5f * inp[i] * (1.0f + erff(inp[i] * 0.70710678118654752f));
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
+    for (i = 0; i < n; i++) {
+        float grad;
+        out[i] = tinygpt__gelu_eval(inp[i], &grad);
+    }
 }
 
-static void tinygpt__gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
+/* Only the op tests call this (inline: no unused-function warning without
+   them); the training backward takes GELU' from the pass below. */
+static inline void tinygpt__gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        float x = inp[i];
-        float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
-        float pdf = 0.39894228040143268f * expf(-0.5f * x * x);
-        dinp[i] += dout[i] * (cdf + x * pdf);
+        float grad;
+        tinygpt__gelu_eval(inp[i], &grad);
+        dinp[i] += dout[i] * grad;
     }
+}
+
+/* out = GELU(inp) and grad = GELU'(inp) in one pass: the training backward
+   recomputes the output (it is not kept per layer) and, once d(out) is known,
+   multiplies it by grad (tinygpt__mul_each) for d(inp). */
+static void tinygpt__gelu_forward_and_grad(float *out, float *grad, const float *inp, size_t n, int threads)
+{
+    size_t i;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
+    for (i = 0; i < n; i++) out[i] = tinygpt__gelu_eval(inp[i], &grad[i]);
+}
+
+/* x[i] *= y[i] */
+static void tinygpt__mul_each(float *x, const float *y, size_t n, int threads)
+{
+    size_t i;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
+    for (i = 0; i < n; i++) x[i] *= y[i];
 }
 
 /* Dropout without stored masks: element i of a site is kept when a hash of
@@ -1058,48 +1264,82 @@ static float tinygpt__dropout_scale(uint64_t seed, size_t i, float p)
 {
     /* element i of a splitmix64 stream started at the site's seed: one mix per element */
     uint64_t h = tinygpt__mix64(seed + 0x9E3779B97F4A7C15ull * ((uint64_t)i + 1));
-    float u = (float)(h >> 40) * (1.0f / 16777216.0f);
-    return u < p ? 0.0f : 1.0f / (1.0f - p);
+    /* 24 bits through int32_t, and both results computed before the choice:
+       gcc vectorises loops over this then, not otherwise */
+    float u = (float)(int32_t)(h >> 40) * (1.0f / 16777216.0f), keep = 1.0f / (1.0f - p);
+    return u < p ? 0.0f : keep;
 }
 
 /* out = dropout(inp), in place allowed; p = 0 copies. */
-static void tinygpt__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed)
+static void tinygpt__dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, int threads)
 {
     size_t i;
+    (void)threads;
     if (p <= 0.0f) { if (out != inp) memmove(out, inp, n * sizeof(float)); return; }
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
     for (i = 0; i < n; i++) out[i] = inp[i] * tinygpt__dropout_scale(seed, i, p);
 }
 
-static void tinygpt__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed)
+/* dinp += dout * forward's mask and scale. With accumulate 0 it writes dinp
+   instead (no zeroing pass first): the map is the forward's. */
+static void tinygpt__dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed,
+                                      int accumulate, int threads)
 {
     size_t i;
+    (void)threads;
+    if (!accumulate) { tinygpt__dropout_forward(dinp, dout, n, p, seed, threads); return; }
     if (p <= 0.0f) { for (i = 0; i < n; i++) dinp[i] += dout[i]; return; }
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
     for (i = 0; i < n; i++) dinp[i] += dout[i] * tinygpt__dropout_scale(seed, i, p);
+}
+
+/* out = resid + dropout(branch): a residual connection in one pass. Its
+   backward: d(resid) = dout, d(branch) = tinygpt__dropout_backward(dout). */
+static void tinygpt__residual_forward(float *out, const float *resid, const float *branch, size_t n,
+                                      float p, uint64_t seed, int threads)
+{
+    size_t i;
+    (void)threads;
+    if (p <= 0.0f) {
+        TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
+        for (i = 0; i < n; i++) out[i] = resid[i] + branch[i];
+        return;
+    }
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
+    for (i = 0; i < n; i++) out[i] = resid[i] + branch[i] * tinygpt__dropout_scale(seed, i, p);
 }
 
 /* out[b,t,:] = wte[tokens[b,t]] + wpe[t] */
 static void tinygpt__embedding_forward(float *out, const int32_t *tokens, const float *wte,
-                                       const float *wpe, int B, int T, int C)
+                                       const float *wpe, int B, int T, int C, int threads)
 {
-    int b, t, i;
-    for (b = 0; b < B; b++)
-        for (t = 0; t < T; t++) {
-            float *o = out + ((size_t)b * T + t) * C;
-            const float *te = wte + (size_t)tokens[(size_t)b * T + t] * C, *pe = wpe + (size_t)t * C;
-            for (i = 0; i < C; i++) o[i] = te[i] + pe[i];
-        }
+    int r;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)B * T * C, threads))
+    for (r = 0; r < B * T; r++) {
+        float *o = out + (size_t)r * C;
+        const float *te = wte + (size_t)tokens[r] * C, *pe = wpe + (size_t)(r % T) * C;
+        int i;
+        for (i = 0; i < C; i++) o[i] = te[i] + pe[i];
+    }
 }
 
+/* Split over threads by columns, so each row of dwte and dwpe still gets its
+   rows of dout added in order. */
 static void tinygpt__embedding_backward(float *dwte, float *dwpe, const float *dout,
-                                        const int32_t *tokens, int B, int T, int C)
+                                        const int32_t *tokens, int B, int T, int C, int threads)
 {
-    int b, t, i;
-    for (b = 0; b < B; b++)
-        for (t = 0; t < T; t++) {
-            const float *d = dout + ((size_t)b * T + t) * C;
-            float *te = dwte + (size_t)tokens[(size_t)b * T + t] * C, *pe = dwpe + (size_t)t * C;
-            for (i = 0; i < C; i++) { te[i] += d[i]; pe[i] += d[i]; }
+    int nt = TINYGPT__PAR((size_t)B * T * C, threads), part;
+    TINYGPT__PARALLEL_FOR(nt)
+    for (part = 0; part < nt; part++) {
+        int c0, c1, r, i;
+        tinygpt__col_range(part, nt, C, &c0, &c1);
+        for (r = 0; r < B * T; r++) {
+            const float *d = dout + (size_t)r * C;
+            float *te = dwte + (size_t)tokens[r] * C, *pe = dwpe + (size_t)(r % T) * C;
+            for (i = c0; i < c1; i++) { te[i] += d[i]; pe[i] += d[i]; }
         }
+    }
 }
 
 /* Causal attention probabilities are stored packed: row t of a head holds
@@ -1272,31 +1512,45 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
     }
 }
 
-/* Mean cross-entropy of logits [N,V] against targets [N]. */
-static double tinygpt__crossentropy_forward(const float *logits, const int32_t *targets, int N, int V)
+/* Mean cross-entropy of logits [N,V] against targets [N]; the rows' losses
+   are summed in TINYGPT__RUNS runs. */
+static double tinygpt__crossentropy_forward(const float *logits, const int32_t *targets, int N, int V,
+                                            int threads)
 {
-    double total = 0.0;
-    int n, i;
-    for (n = 0; n < N; n++) {
-        const float *l = logits + (size_t)n * V;
-        float maxv = l[0];
-        double sum = 0.0;
-        for (i = 1; i < V; i++) if (l[i] > maxv) maxv = l[i];
-        for (i = 0; i < V; i++) sum += exp((double)(l[i] - maxv));
-        total += log(sum) + (double)maxv - (double)l[targets[n]];
+    double run[TINYGPT__RUNS], total = 0.0;
+    int part;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * V, threads))
+    for (part = 0; part < TINYGPT__RUNS; part++) {
+        int n = (int)((long long)N * part / TINYGPT__RUNS), i;
+        int end = (int)((long long)N * (part + 1) / TINYGPT__RUNS);
+        double sum_run = 0.0;
+        for (; n < end; n++) {
+            const float *l = logits + (size_t)n * V;
+            float maxv = l[0];
+            double sum = 0.0;
+            for (i = 1; i < V; i++) if (l[i] > maxv) maxv = l[i];
+            for (i = 0; i < V; i++) sum += exp((double)(l[i] - maxv));
+            sum_run += log(sum) + (double)maxv - (double)l[targets[n]];
+        }
+        run[part] = sum_run;
     }
+    for (part = 0; part < TINYGPT__RUNS; part++) total += run[part];
     return total / (double)N;
 }
 
 /* dlogits += (softmax(logits) - onehot(target)) * dloss, dloss = 1/N for a mean. */
 static void tinygpt__crossentropy_backward(float *dlogits, const float *logits, const int32_t *targets,
-                                           int N, int V, float dloss)
+                                           int N, int V, float dloss, int threads)
 {
-    int n, i;
+    int n;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * V, threads))
     for (n = 0; n < N; n++) {
         const float *l = logits + (size_t)n * V;
         float *d = dlogits + (size_t)n * V;
         float maxv = l[0], sum = 0.0f, inv;
+        int i;
         for (i = 1; i < V; i++) if (l[i] > maxv) maxv = l[i];
         for (i = 0; i < V; i++) sum += expf(l[i] - maxv);
         inv = 1.0f / sum;
@@ -1706,35 +1960,36 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     a->dropout_seed = training ? tinygpt_rng_u64(&model->rng) : 0;
 
     /* x = dropout(wte[token] + wpe[position]) */
-    tinygpt__embedding_forward(a->resid, inputs, w.wte, w.wpe, B, T, C);
-    tinygpt__dropout_forward(a->resid, a->resid, NC, p, tinygpt__site_seed(a->dropout_seed, 0));
+    tinygpt__embedding_forward(a->resid, inputs, w.wte, w.wpe, B, T, C, threads);
+    tinygpt__dropout_forward(a->resid, a->resid, NC, p, tinygpt__site_seed(a->dropout_seed, 0), threads);
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
         tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
-        size_t i;
         /* x = x + dropout(proj(attention(ln1(x)))) */
-        tinygpt__layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, la.resid_in, pw.ln1_w, pw.ln1_b, (int)N, C);
+        tinygpt__layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, la.resid_in, pw.ln1_w, pw.ln1_b, (int)N, C,
+                                   threads);
         tinygpt__linear_forward(la.qkv, la.ln1, pw.qkv_w, pw.qkv_b, (int)N, C, 3 * C, a->work, threads);
         tinygpt__attention_forward(la.atty, la.att, a->attn_scratch, la.qkv, B, T, C, H, p,
                                    tinygpt__site_seed(a->dropout_seed, 1 + 3 * l), threads);
         tinygpt__linear_forward(a->branch, la.atty, pw.proj_w, pw.proj_b, (int)N, C, C, a->work, threads);
-        tinygpt__dropout_forward(a->branch, a->branch, NC, p, tinygpt__site_seed(a->dropout_seed, 2 + 3 * l));
-        for (i = 0; i < NC; i++) la.resid_mid[i] = la.resid_in[i] + a->branch[i];
+        tinygpt__residual_forward(la.resid_mid, la.resid_in, a->branch, NC, p,
+                                  tinygpt__site_seed(a->dropout_seed, 2 + 3 * l), threads);
         /* x = x + dropout(mlp_proj(gelu(fc(ln2(x))))) */
-        tinygpt__layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.resid_mid, pw.ln2_w, pw.ln2_b, (int)N, C);
+        tinygpt__layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.resid_mid, pw.ln2_w, pw.ln2_b, (int)N, C,
+                                   threads);
         tinygpt__linear_forward(la.fc, la.ln2, pw.fc_w, pw.fc_b, (int)N, C, 4 * C, a->work, threads);
-        tinygpt__gelu_forward(la.gelu, la.fc, 4 * NC);
+        tinygpt__gelu_forward(la.gelu, la.fc, 4 * NC, threads);
         tinygpt__linear_forward(a->branch, la.gelu, pw.mlp_proj_w, pw.mlp_proj_b, (int)N, 4 * C, C, a->work, threads);
-        tinygpt__dropout_forward(a->branch, a->branch, NC, p, tinygpt__site_seed(a->dropout_seed, 3 + 3 * l));
-        for (i = 0; i < NC; i++) la.resid_out[i] = la.resid_mid[i] + a->branch[i];
+        tinygpt__residual_forward(la.resid_out, la.resid_mid, a->branch, NC, p,
+                                  tinygpt__site_seed(a->dropout_seed, 3 + 3 * l), threads);
     }
     /* logits = lm_head(lnf(x)) */
     {
         float *x = a->resid + (size_t)cfg->n_layer * a->cap_rows * C;
-        tinygpt__layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, w.lnf_w, w.lnf_b, (int)N, C);
+        tinygpt__layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, w.lnf_w, w.lnf_b, (int)N, C, threads);
         tinygpt__linear_forward(a->logits, a->lnf, w.lm_head, NULL, (int)N, C, V, a->work, threads);
     }
-    if (targets && loss) *loss = tinygpt__crossentropy_forward(a->logits, targets, (int)N, V);
+    if (targets && loss) *loss = tinygpt__crossentropy_forward(a->logits, targets, (int)N, V, threads);
     return 0;
 }
 
@@ -1754,7 +2009,7 @@ TINYGPT_DEF const float *tinygpt_logits(const tinygpt_model *model)
 
 TINYGPT_DEF void tinygpt_zero_grad(tinygpt_model *model)
 {
-    if (model->grads) memset(model->grads, 0, model->num_params * sizeof(float));
+    if (model->grads) tinygpt__zero(model->grads, model->num_params, tinygpt__threads(model));
 }
 
 TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
@@ -1779,48 +2034,45 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
     g = tinygpt__globals_at(model->grads, cfg);
 
     /* loss -> logits -> lnf -> residual stream */
-    memset(a->dlogits, 0, (size_t)N * V * sizeof(float));
-    tinygpt__crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, 1.0f / (float)N);
-    memset(a->dbt, 0, NC * sizeof(float));
+    tinygpt__zero(a->dlogits, (size_t)N * V, threads);
+    tinygpt__crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, 1.0f / (float)N, threads);
+    tinygpt__zero(a->dbt, NC, threads);
     tinygpt__linear_backward(a->dbt, g.lm_head, NULL, a->dlogits, a->lnf, w.lm_head, N, C, V, a->work, threads);
-    memset(a->dresid, 0, NC * sizeof(float));
+    tinygpt__zero(a->dresid, NC, threads);
     tinygpt__layernorm_backward(a->dresid, g.lnf_w, g.lnf_b, a->dbt,
                                 a->resid + (size_t)cfg->n_layer * a->cap_rows * C, w.lnf_w,
-                                a->lnf_mean, a->lnf_rstd, N, C);
+                                a->lnf_mean, a->lnf_rstd, N, C, threads);
     for (l = cfg->n_layer - 1; l >= 0; l--) {
         tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
         tinygpt__layer gw = tinygpt__layer_at(model->grads, cfg, l);
         tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
         /* MLP branch: dresid holds d(resid_out); the identity path carries it to resid_mid */
-        memset(a->branch, 0, NC * sizeof(float));
-        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l));
-        tinygpt__gelu_forward(la.gelu, la.fc, 4 * NC);  /* recomputed, not stored */
-        memset(a->dgelu, 0, 4 * NC * sizeof(float));
+        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l), 0, threads);
+        /* the GELU output is recomputed (not stored); dfc holds GELU'(fc) until d(gelu) is known */
+        tinygpt__gelu_forward_and_grad(la.gelu, a->dfc, la.fc, 4 * NC, threads);
+        tinygpt__zero(a->dgelu, 4 * NC, threads);
         tinygpt__linear_backward(a->dgelu, gw.mlp_proj_w, gw.mlp_proj_b, a->branch, la.gelu, pw.mlp_proj_w,
                                  N, 4 * C, C, a->work, threads);
-        memset(a->dfc, 0, 4 * NC * sizeof(float));
-        tinygpt__gelu_backward(a->dfc, la.fc, a->dgelu, 4 * NC);
-        memset(a->dbt, 0, NC * sizeof(float));
+        tinygpt__mul_each(a->dfc, a->dgelu, 4 * NC, threads);  /* d(fc) = GELU'(fc) d(gelu) */
+        tinygpt__zero(a->dbt, NC, threads);
         tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->dbt, la.resid_mid, pw.ln2_w,
-                                    la.ln2_mean, la.ln2_rstd, N, C);
+                                    la.ln2_mean, la.ln2_rstd, N, C, threads);
         /* attention branch: dresid now holds d(resid_mid) */
-        memset(a->branch, 0, NC * sizeof(float));
-        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l));
-        memset(a->dbt, 0, NC * sizeof(float));
+        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l), 0, threads);
+        tinygpt__zero(a->dbt, NC, threads);
         tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, a->branch, la.atty, pw.proj_w, N, C, C, a->work, threads);
-        memset(a->dqkv, 0, 3 * NC * sizeof(float));
+        tinygpt__zero(a->dqkv, 3 * NC, threads);
         tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dbt, la.qkv, la.att, B, T, C, H, p,
                                     tinygpt__site_seed(seed, 1 + 3 * l), threads);
-        memset(a->dbt, 0, NC * sizeof(float));
+        tinygpt__zero(a->dbt, NC, threads);
         tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln1_w, gw.ln1_b, a->dbt, la.resid_in, pw.ln1_w,
-                                    la.ln1_mean, la.ln1_rstd, N, C);
+                                    la.ln1_mean, la.ln1_rstd, N, C, threads);
     }
     /* embeddings */
-    memset(a->branch, 0, NC * sizeof(float));
-    tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 0));
-    tinygpt__embedding_backward(g.wte, g.wpe, a->branch, a->inputs, B, T, C);
+    tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 0), 0, threads);
+    tinygpt__embedding_backward(g.wte, g.wpe, a->branch, a->inputs, B, T, C, threads);
     return 0;
 }
 
@@ -1847,16 +2099,32 @@ static const char *tinygpt__tensor_label(const tinygpt__tensor *t, char buf[64])
     return buf;
 }
 
+/* Sum of x[i]^2 in double, in TINYGPT__RUNS runs. */
+static double tinygpt__sum_squares(const float *x, size_t n, int threads)
+{
+    double run[TINYGPT__RUNS], total = 0.0;
+    int part;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
+    for (part = 0; part < TINYGPT__RUNS; part++) {
+        size_t i = n / TINYGPT__RUNS * part, end = part == TINYGPT__RUNS - 1 ? n : i + n / TINYGPT__RUNS;
+        double sum = 0.0;
+        for (; i < end; i++) sum += (double)x[i] * (double)x[i];
+        run[part] = sum;
+    }
+    for (part = 0; part < TINYGPT__RUNS; part++) total += run[part];
+    return total;
+}
+
 TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, tinygpt_error *err)
 {
     const tinygpt_train_config *tc = &model->train;
-    double sumsq = 0.0, norm, bc1, bc2_sqrt;
+    double norm, bc1, bc2_sqrt;
     float scale = 1.0f, lr, step_size, b1 = tc->beta1, b2 = tc->beta2;
     size_t i, P = model->num_params;
-    int k, nt = tinygpt__num_tensors(&model->config);
+    int k, nt = tinygpt__num_tensors(&model->config), threads = tinygpt__threads(model);
     if (!model->grads) return tinygpt__fail(err, "optimizer step needs gradients: run backward first");
-    for (i = 0; i < P; i++) sumsq += (double)model->grads[i] * (double)model->grads[i];
-    norm = sqrt(sumsq);
+    norm = sqrt(tinygpt__sum_squares(model->grads, P, threads));
     model->last_grad_norm = (float)norm;
     if (grad_norm) *grad_norm = (float)norm;
     if (!(norm <= DBL_MAX)) {
@@ -1888,6 +2156,7 @@ TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, t
         float decay = t.decay ? 1.0f - lr * tc->weight_decay : 1.0f;
         float *p = model->params + t.offset, *gr = model->grads + t.offset;
         float *m = model->m + t.offset, *v = model->v + t.offset;
+        TINYGPT__PARALLEL_FOR(TINYGPT__PAR(t.count, threads))
         for (i = 0; i < t.count; i++) {
             float gi = gr[i] * scale;
             m[i] = b1 * m[i] + (1.0f - b1) * gi;
@@ -2152,11 +2421,11 @@ static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *m
     int C = cfg->n_embd, H = cfg->n_head, hs = C / H, T = cfg->block_size, pos = kc->n, l, h, i;
     float scale = 1.0f / sqrtf((float)hs), mean, rstd, *work = NULL;  /* one row: no packing */
     tinygpt__globals w = tinygpt__globals_at(model->params, cfg);
-    tinygpt__embedding_forward(kc->x, &token, w.wte, w.wpe + (size_t)pos * C, 1, 1, C);
+    tinygpt__embedding_forward(kc->x, &token, w.wte, w.wpe + (size_t)pos * C, 1, 1, C, 1);
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
         float *kt = kc->kt + (size_t)l * C * T, *v = kc->v + (size_t)l * T * C;
-        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, 1, C);
+        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, 1, C, 1);
         tinygpt__linear_forward(kc->qkv, kc->ln, pw.qkv_w, pw.qkv_b, 1, C, 3 * C, work, 1);
         for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = kc->qkv[C + i];
         memcpy(v + (size_t)pos * C, kc->qkv + 2 * C, (size_t)C * sizeof(float));
@@ -2166,13 +2435,13 @@ static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *m
                                    scale, 0.0f, 0, 0);
         tinygpt__linear_forward(kc->branch, kc->atty, pw.proj_w, pw.proj_b, 1, C, C, work, 1);
         for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
-        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, 1, C);
+        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, 1, C, 1);
         tinygpt__linear_forward(kc->fc, kc->ln, pw.fc_w, pw.fc_b, 1, C, 4 * C, work, 1);
-        tinygpt__gelu_forward(kc->gelu, kc->fc, 4 * (size_t)C);
+        tinygpt__gelu_forward(kc->gelu, kc->fc, 4 * (size_t)C, 1);
         tinygpt__linear_forward(kc->branch, kc->gelu, pw.mlp_proj_w, pw.mlp_proj_b, 1, 4 * C, C, work, 1);
         for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
     }
-    tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, 1, C);
+    tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, 1, C, 1);
     tinygpt__linear_forward(kc->logits, kc->ln, w.lm_head, NULL, 1, C, cfg->vocab_size, work, 1);
     kc->n++;
 }

@@ -799,7 +799,7 @@ typedef struct { int N, C; float *inp, *w, *b, *out, *mean, *rstd, *R; } ln_ctx;
 static double ln_loss(void *p)
 {
     ln_ctx *c = (ln_ctx *)p;
-    tinygpt__layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C);
+    tinygpt__layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, c->N, c->C, 1);
     return dot_d(c->out, c->R, (size_t)c->N * c->C);
 }
 
@@ -831,7 +831,7 @@ static void test_op_layernorm(int N, int C, trng *r)
         }
     }
     EXPECTF(worst <= 1e-5, "layernorm forward max error %.3g", worst);
-    tinygpt__layernorm_backward(dinp, dw, db, c.R, c.inp, c.w, c.mean, c.rstd, N, C);
+    tinygpt__layernorm_backward(dinp, dw, db, c.R, c.inp, c.w, c.mean, c.rstd, N, C, 1);
     FD_CHECK("layernorm.dinp", c.inp, (size_t)N * C, NULL, 0, dinp, ln_loss, &c, 1e-2f, 1e-2);
     FD_CHECK("layernorm.dw", c.w, (size_t)C, NULL, 0, dw, ln_loss, &c, 1e-2f, 1e-2);
     FD_CHECK("layernorm.db", c.b, (size_t)C, NULL, 0, db, ln_loss, &c, 1e-2f, 1e-2);
@@ -839,7 +839,7 @@ static void test_op_layernorm(int N, int C, trng *r)
     memcpy(dw1, dw, (size_t)C * sizeof(float));
     memcpy(db1, db, (size_t)C * sizeof(float));
     ln_loss(&c);
-    tinygpt__layernorm_backward(dinp, dw, db, c.R, c.inp, c.w, c.mean, c.rstd, N, C);
+    tinygpt__layernorm_backward(dinp, dw, db, c.R, c.inp, c.w, c.mean, c.rstd, N, C, 1);
     CHECK_ADDS("layernorm.dinp", dinp1, dinp, (size_t)N * C);
     CHECK_ADDS("layernorm.dw", dw1, dw, (size_t)C);
     CHECK_ADDS("layernorm.db", db1, db, (size_t)C);
@@ -853,7 +853,7 @@ typedef struct { size_t n; float *inp, *out, *R; } gelu_ctx;
 static double gelu_loss(void *p)
 {
     gelu_ctx *c = (gelu_ctx *)p;
-    tinygpt__gelu_forward(c->out, c->inp, c->n);
+    tinygpt__gelu_forward(c->out, c->inp, c->n, 1);
     return dot_d(c->out, c->R, c->n);
 }
 
@@ -887,7 +887,7 @@ typedef struct { size_t n; float p; uint64_t seed; float *inp, *out, *R; } drop_
 static double drop_loss(void *q)
 {
     drop_ctx *c = (drop_ctx *)q;
-    tinygpt__dropout_forward(c->out, c->inp, c->n, c->p, c->seed);
+    tinygpt__dropout_forward(c->out, c->inp, c->n, c->p, c->seed, 1);
     return dot_d(c->out, c->R, c->n);
 }
 
@@ -901,7 +901,7 @@ static void test_op_dropout(trng *r)
     fill_normal(c.R, n, 1, 0, r);
     printf("  dropout p=0.3\n");
     drop_loss(&c);
-    tinygpt__dropout_backward(dinp, c.R, n, c.p, c.seed);
+    tinygpt__dropout_backward(dinp, c.R, n, c.p, c.seed, 1, 1);
     FD_CHECK("dropout.dinp", c.inp, n, NULL, 0, dinp, drop_loss, &c, 1e-2f, 1e-3);
     drop_loss(&c); /* out of the unperturbed input again */
     /* the backward reuses forward's mask: dinp = dout * (out / inp) */
@@ -910,13 +910,17 @@ static void test_op_dropout(trng *r)
         if (fabs(dinp[i] - c.R[i] * scale) > 1e-5 * (1 + fabs(c.R[i]))) mismatch++;
     }
     EXPECTF(mismatch == 0, "%lu elements: backward scale differs from forward's", (unsigned long)mismatch);
+    /* accumulate 0 writes what adding into zeros gives */
+    tinygpt__dropout_backward(y, c.R, n, c.p, c.seed, 0, 1);
+    for (i = 0, mismatch = 0; i < n; i++) mismatch += y[i] != dinp[i];
+    EXPECTF(mismatch == 0, "%lu elements: dropout_backward with accumulate 0 differs", (unsigned long)mismatch);
     memcpy(dinp1, dinp, n * sizeof(float));
-    tinygpt__dropout_backward(dinp, c.R, n, c.p, c.seed);
+    tinygpt__dropout_backward(dinp, c.R, n, c.p, c.seed, 1, 1);
     CHECK_ADDS("dropout.dinp", dinp1, dinp, n);
 
     /* kept elements are scaled by 1/(1-p), about p of them are dropped */
     for (i = 0; i < big; i++) x[i] = 1.0f + (float)(i % 7);
-    tinygpt__dropout_forward(y, x, big, 0.3f, 99);
+    tinygpt__dropout_forward(y, x, big, 0.3f, 99, 1);
     for (i = 0; i < big; i++) {
         if (y[i] == 0.0f) dropped++;
         else if (fabs(y[i] - x[i] / 0.7) > 1e-5 * x[i]) bad++;
@@ -924,18 +928,18 @@ static void test_op_dropout(trng *r)
     EXPECTF(bad == 0, "%lu kept elements not scaled by 1/(1-p)", (unsigned long)bad);
     EXPECTF(fabs((double)dropped / big - 0.3) < 0.01, "dropped fraction %.4f for p=0.3", (double)dropped / big);
     /* same seed same mask, other seed another mask, in place allowed */
-    tinygpt__dropout_forward(y2, x, big, 0.3f, 99);
+    tinygpt__dropout_forward(y2, x, big, 0.3f, 99, 1);
     EXPECT(memcmp(y, y2, big * sizeof(float)) == 0);
-    tinygpt__dropout_forward(y2, x, big, 0.3f, 100);
+    tinygpt__dropout_forward(y2, x, big, 0.3f, 100, 1);
     EXPECT(memcmp(y, y2, big * sizeof(float)) != 0);
     memcpy(y2, x, big * sizeof(float));
-    tinygpt__dropout_forward(y2, y2, big, 0.3f, 99);
+    tinygpt__dropout_forward(y2, y2, big, 0.3f, 99, 1);
     EXPECT(memcmp(y, y2, big * sizeof(float)) == 0);
     /* p = 0 is the identity, forward and backward */
-    tinygpt__dropout_forward(y, x, big, 0.0f, 99);
+    tinygpt__dropout_forward(y, x, big, 0.0f, 99, 1);
     EXPECT(memcmp(y, x, big * sizeof(float)) == 0);
     memset(dinp, 0, big * sizeof(float));
-    tinygpt__dropout_backward(dinp, x, big, 0.0f, 99);
+    tinygpt__dropout_backward(dinp, x, big, 0.0f, 99, 1, 1);
     EXPECT(memcmp(dinp, x, big * sizeof(float)) == 0);
     free(dinp); free(dinp1); free(x); free(y); free(y2); free(c.inp); free(c.out); free(c.R);
 }
@@ -946,7 +950,7 @@ typedef struct { int B, T, C; const int32_t *tok; float *wte, *wpe, *out, *R; } 
 static double emb_loss(void *p)
 {
     emb_ctx *c = (emb_ctx *)p;
-    tinygpt__embedding_forward(c->out, c->tok, c->wte, c->wpe, c->B, c->T, c->C);
+    tinygpt__embedding_forward(c->out, c->tok, c->wte, c->wpe, c->B, c->T, c->C, 1);
     return dot_d(c->out, c->R, (size_t)c->B * c->T * c->C);
 }
 
@@ -973,13 +977,13 @@ static void test_op_embedding(trng *r)
                 if (fabs(want - out[(b * T + t) * C + i]) > worst) worst = fabs(want - out[(b * T + t) * C + i]);
             }
     EXPECTF(worst <= 1e-6, "embedding forward max error %.3g", worst);
-    tinygpt__embedding_backward(dwte, dwpe, R, tok, B, T, C);
+    tinygpt__embedding_backward(dwte, dwpe, R, tok, B, T, C, 1);
     FD_CHECK("embedding.dwte", wte, V * C, NULL, 0, dwte, emb_loss, &c, 1e-2f, 1e-3);
     FD_CHECK("embedding.dwpe", wpe, T * C, NULL, 0, dwpe, emb_loss, &c, 1e-2f, 1e-3);
     EXPECT(max_abs(dwte + 4 * C, C) == 0.0); /* the unused token gets nothing */
     memcpy(dwte1, dwte, sizeof dwte);
     memcpy(dwpe1, dwpe, sizeof dwpe);
-    tinygpt__embedding_backward(dwte, dwpe, R, tok, B, T, C);
+    tinygpt__embedding_backward(dwte, dwpe, R, tok, B, T, C, 1);
     CHECK_ADDS("embedding.dwte", dwte1, dwte, V * C);
     CHECK_ADDS("embedding.dwpe", dwpe1, dwpe, T * C);
 }
@@ -1092,7 +1096,7 @@ typedef struct { int N, V; float *logits; const int32_t *targets; double scale; 
 static double ce_loss(void *p)
 {
     ce_ctx *c = (ce_ctx *)p;
-    return c->scale * tinygpt__crossentropy_forward(c->logits, c->targets, c->N, c->V);
+    return c->scale * tinygpt__crossentropy_forward(c->logits, c->targets, c->N, c->V, 1);
 }
 
 static void test_op_crossentropy(trng *r)
@@ -1105,18 +1109,160 @@ static void test_op_crossentropy(trng *r)
     fill_normal(logits, N * V, 2, 0, r);
     c.N = N; c.V = V; c.logits = logits; c.targets = targets; c.scale = 2.5;
     printf("  crossentropy N=%d V=%d\n", N, V);
-    EXPECT_NEAR(tinygpt__crossentropy_forward(logits, targets, N, V), ce_from_logits(logits, targets, N, V), 1e-6);
+    EXPECT_NEAR(tinygpt__crossentropy_forward(logits, targets, N, V, 1), ce_from_logits(logits, targets, N, V), 1e-6);
     memset(dl, 0, sizeof dl);
-    tinygpt__crossentropy_backward(dl, logits, targets, N, V, 2.5f / N);
+    tinygpt__crossentropy_backward(dl, logits, targets, N, V, 2.5f / N, 1);
     FD_CHECK("crossentropy.dlogits", logits, N * V, NULL, 0, dl, ce_loss, &c, 1e-2f, 1e-2);
     memcpy(dl1, dl, sizeof dl);
-    tinygpt__crossentropy_backward(dl, logits, targets, N, V, 2.5f / N);
+    tinygpt__crossentropy_backward(dl, logits, targets, N, V, 2.5f / N, 1);
     CHECK_ADDS("crossentropy.dlogits", dl1, dl, N * V);
     /* large logits stay finite */
     fill_normal(big, 2 * V, 1, 0, r);
     big[2] = 1000.0f; big[V + 3] = -1000.0f; big[V + 4] = 900.0f;
-    EXPECT(finite_d(tinygpt__crossentropy_forward(big, t2, 2, V)));
-    EXPECT_NEAR(tinygpt__crossentropy_forward(big, t2, 2, V), ce_from_logits(big, t2, 2, V), 1e-4);
+    EXPECT(finite_d(tinygpt__crossentropy_forward(big, t2, 2, V, 1)));
+    EXPECT_NEAR(tinygpt__crossentropy_forward(big, t2, 2, V, 1), ce_from_logits(big, t2, 2, V), 1e-4);
+}
+
+/* ---------------------------------------------------------------- gelu: accuracy */
+
+/* GELU and GELU' (the header's own erf-free form) against the double-precision
+   formula over a dense sweep of [-10, 10] and at the edges: within 2e-6
+   relative or 1e-7 absolute, whichever is larger. */
+static void test_op_gelu_accuracy(void)
+{
+    static const float edges[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-40f, -1e-40f, 1.0f, -1.0f, 0.99999994f,
+                                  -0.99999994f, 1.00000012f, -1.00000012f, 11.99f, -11.99f, 12.0f, -12.0f,
+                                  12.5f, -12.5f, 30.0f, -30.0f, 1e30f, -1e30f, FLT_MAX, -FLT_MAX};
+    size_t sweep = 200001, ne = sizeof edges / sizeof edges[0], n = sweep + ne, i, bad = 0;
+    float *x = falloc(n + 3), *y = falloc(n + 3), *g = falloc(n + 3), *y1 = falloc(n + 3), *d = falloc(n + 3),
+          *ones = falloc(n + 3);
+    double worst_g = 0.0, worst_d = 0.0, wx_g = 0.0, wx_d = 0.0;
+    for (i = 0; i < sweep; i++) x[i] = (float)(-10.0 + 20.0 * (double)i / (double)(sweep - 1));
+    for (i = 0; i < ne; i++) x[sweep + i] = edges[i];
+    x[n] = INFINITY; x[n + 1] = -INFINITY; x[n + 2] = NAN;
+    for (i = 0; i < n + 3; i++) ones[i] = 1.0f;
+    printf("  gelu accuracy: %lu points in [-10, 10], %lu edge values, inf, NaN\n", (unsigned long)sweep,
+           (unsigned long)ne);
+    tinygpt__gelu_forward_and_grad(y, g, x, n + 3, 1);
+    for (i = 0; i < n; i++) {
+        double X = x[i], cdf = 0.5 * erfc(-X / sqrt(2.0)), G = X * cdf;
+        double D = cdf + X * exp(-0.5 * X * X) / sqrt(2.0 * 3.14159265358979323846);
+        double eg = fabs(y[i] - G) / fmax(2e-6 * fabs(G), 1e-7), ed = fabs(g[i] - D) / fmax(2e-6 * fabs(D), 1e-7);
+        if (!(eg <= worst_g)) { worst_g = eg; wx_g = X; }
+        if (!(ed <= worst_d)) { worst_d = ed; wx_d = X; }
+    }
+    EXPECTF(worst_g <= 1.0, "GELU: error %.3g times the tolerance at x = %.9g", worst_g, wx_g);
+    EXPECTF(worst_d <= 1.0, "GELU': error %.3g times the tolerance at x = %.9g", worst_d, wx_d);
+    printf("    worst error / tolerance: GELU %.2f (x = %.6g), GELU' %.2f (x = %.6g)\n", worst_g, wx_g, worst_d, wx_d);
+    EXPECTF(y[n] == INFINITY && g[n] == 1.0f, "GELU(inf) = %g, GELU'(inf) = %g", (double)y[n], (double)g[n]);
+    EXPECTF(y[n + 1] == 0.0f && g[n + 1] == 0.0f, "GELU(-inf) = %g, GELU'(-inf) = %g", (double)y[n + 1],
+            (double)g[n + 1]);
+    EXPECTF(y[n + 2] != y[n + 2] && g[n + 2] != g[n + 2], "GELU(NaN) = %g, GELU'(NaN) = %g", (double)y[n + 2],
+            (double)g[n + 2]);
+    /* the forward, the fused pass and the backward agree bit for bit */
+    tinygpt__gelu_forward(y1, x, n + 3, 1);
+    tinygpt__gelu_backward(d, x, ones, n + 3);
+    for (i = 0; i < n + 3; i++)
+        if (memcmp(&y1[i], &y[i], sizeof(float)) != 0 || memcmp(&d[i], &g[i], sizeof(float)) != 0) bad++;
+    EXPECTF(bad == 0, "%lu values: gelu_forward / gelu_backward differ from gelu_forward_and_grad", (unsigned long)bad);
+    free(x); free(y); free(g); free(y1); free(d); free(ones);
+}
+
+/* ---------------------------------------------------------------- ops: 1 thread against 2 */
+
+static int same_floats(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof(float)) == 0; }
+
+/* The element-wise, per-row and column-sum ops split their work over
+   threads without splitting a sum (sums over everything go in fixed runs), so
+   two threads give the bytes one does (sizes past TINYGPT__PAR_MIN, where the
+   threads are used). */
+static void test_ops_threads(trng *r)
+{
+    enum { N = 301, C = 200, OC = 600, IC = 8, B = 3, T = 60, V = 65 };
+    size_t n = (size_t)N * C, big = (size_t)N * OC, k;
+    float *x = falloc(big), *y = falloc(big), *wz = falloc(OC * IC), *dwz = falloc(OC * IC), *dxz = falloc(N * IC);
+    float *bias = falloc(OC), *lw = falloc(C), *lb = falloc(C);
+    float *o1 = falloc(big), *o2 = falloc(big), *g1 = falloc(big), *g2 = falloc(big), *s1 = falloc(OC), *s2 = falloc(OC);
+    float *t1 = falloc(OC), *t2 = falloc(OC), *m1 = falloc(N), *m2 = falloc(N), *r1 = falloc(N), *r2 = falloc(N);
+    float *work2 = falloc(tinygpt__matmul_work_size(2));
+    int32_t *tok = ialloc((size_t)B * T), *tgt = ialloc((size_t)big / V);
+    int th;
+    printf("  ops at 1 and 2 threads\n");
+    fill_normal(x, big, 1.5f, 0.2f, r);
+    fill_normal(y, big, 1, 0, r);
+    fill_normal(bias, OC, 1, 0, r);
+    fill_normal(lw, C, 0.5f, 1, r);
+    fill_normal(lb, C, 0.5f, 0, r);
+    for (k = 0; k < (size_t)B * T; k++) tok[k] = trng_below(r, 7);  /* repeats */
+    for (k = 0; k < big / V; k++) tgt[k] = trng_below(r, V);
+    EXPECT(n >= TINYGPT__PAR_MIN && (size_t)B * T * C >= TINYGPT__PAR_MIN);
+    /* linear, zero weights: the output is the bias in every row; the bias gradient (column sums) */
+    for (th = 1; th <= 2; th++) {
+        float *out = th == 1 ? o1 : o2, *db = th == 1 ? s1 : s2;
+        tinygpt__linear_forward(out, x, wz, bias, N, IC, OC, work2, th);
+        memcpy(db, bias, OC * sizeof(float));
+        tinygpt__linear_backward(dxz, dwz, db, y, x, wz, N, IC, OC, work2, th);
+    }
+    for (k = 0; k < (size_t)N; k++) EXPECT(same_floats(o2 + k * OC, bias, OC));
+    EXPECT(same_floats(o1, o2, big) && same_floats(s1, s2, OC));
+    /* layernorm forward and backward (C = 200: a part that is not whole cache lines) */
+    for (th = 1; th <= 2; th++) {
+        float *out = th == 1 ? o1 : o2, *dx = th == 1 ? g1 : g2, *dw = th == 1 ? s1 : s2, *db = th == 1 ? t1 : t2;
+        float *mean = th == 1 ? m1 : m2, *rstd = th == 1 ? r1 : r2;
+        memset(dx, 0, n * sizeof(float));
+        memcpy(dw, lw, C * sizeof(float));
+        memcpy(db, lb, C * sizeof(float));
+        tinygpt__layernorm_forward(out, mean, rstd, x, lw, lb, N, C, th);
+        tinygpt__layernorm_backward(dx, dw, db, y, x, lw, mean, rstd, N, C, th);
+    }
+    EXPECT(same_floats(o1, o2, n) && same_floats(m1, m2, N) && same_floats(r1, r2, N));
+    EXPECT(same_floats(g1, g2, n) && same_floats(s1, s2, C) && same_floats(t1, t2, C));
+    /* GELU, dropout, the residual, the element-wise product, zeroing */
+    for (th = 1; th <= 2; th++) {
+        float *out = th == 1 ? o1 : o2, *grad = th == 1 ? g1 : g2;
+        tinygpt__gelu_forward_and_grad(out, grad, x, n, th);
+        tinygpt__mul_each(grad, y, n, th);
+        tinygpt__gelu_forward(out + n, x + n, n, th);
+    }
+    EXPECT(same_floats(o1, o2, 2 * n) && same_floats(g1, g2, n));
+    for (th = 1; th <= 2; th++) {
+        float *out = th == 1 ? o1 : o2, *grad = th == 1 ? g1 : g2;
+        tinygpt__dropout_forward(out, x, n, 0.3f, 7, th);
+        tinygpt__residual_forward(out + n, y, x, n, 0.3f, 7, th);
+        memcpy(grad, y, n * sizeof(float));
+        tinygpt__dropout_backward(grad, x, n, 0.3f, 7, 1, th);
+        tinygpt__dropout_backward(grad + n, x, n, 0.3f, 7, 0, th);
+    }
+    EXPECT(same_floats(o1, o2, 2 * n) && same_floats(g1, g2, 2 * n));
+    tinygpt__zero(o2, big, 2);
+    EXPECT(max_abs(o2, big) == 0.0);
+    /* embedding forward and backward (C = 200, tokens repeat) */
+    for (th = 1; th <= 2; th++) {
+        float *out = th == 1 ? o1 : o2, *dwte = th == 1 ? g1 : g2;
+        memcpy(dwte, y, (size_t)(7 + T) * C * sizeof(float));
+        tinygpt__embedding_forward(out, tok, x, x + 7 * C, B, T, C, th);
+        tinygpt__embedding_backward(dwte, dwte + 7 * C, x, tok, B, T, C, th);
+    }
+    EXPECT(same_floats(o1, o2, (size_t)B * T * C) && same_floats(g1, g2, (size_t)(7 + T) * C));
+    /* cross-entropy: the loss (summed in fixed runs) and its gradient */
+    {
+        int rows = (int)(big / V);
+        double l1 = tinygpt__crossentropy_forward(x, tgt, rows, V, 1), l2 = tinygpt__crossentropy_forward(x, tgt, rows, V, 2);
+        EXPECTF(memcmp(&l1, &l2, sizeof l1) == 0, "cross-entropy: %.17g at 1 thread, %.17g at 2", l1, l2);
+        memset(g1, 0, big * sizeof(float));
+        memset(g2, 0, big * sizeof(float));
+        tinygpt__crossentropy_backward(g1, x, tgt, rows, V, 1.0f / rows, 1);
+        tinygpt__crossentropy_backward(g2, x, tgt, rows, V, 1.0f / rows, 2);
+        EXPECT(same_floats(g1, g2, (size_t)rows * V));
+    }
+    /* the optimizer's sum of squares (in fixed runs) */
+    {
+        double q1 = tinygpt__sum_squares(x, big, 1), q2 = tinygpt__sum_squares(x, big, 2);
+        EXPECTF(memcmp(&q1, &q2, sizeof q1) == 0, "sum of squares: %.17g at 1 thread, %.17g at 2", q1, q2);
+        EXPECT_NEAR(q1, dot_d(x, x, big), 1e-9 * q1);
+    }
+    free(x); free(y); free(wz); free(dwz); free(dxz); free(bias); free(lw); free(lb); free(o1); free(o2); free(g1); free(g2);
+    free(s1); free(s2); free(t1); free(t2); free(m1); free(m2); free(r1); free(r2); free(work2); free(tok); free(tgt);
 }
 
 static void test_ops(void)
@@ -1128,6 +1274,7 @@ static void test_ops(void)
     test_op_linear(3, 4, 5, 0, &r);
     test_op_layernorm(4, 10, &r);
     test_op_gelu(&r);
+    test_op_gelu_accuracy();
     test_op_dropout(&r);
     test_op_embedding(&r);
     test_op_attention(2, 5, 8, 2, 0.0f, &r);
@@ -1135,6 +1282,7 @@ static void test_ops(void)
     test_op_attention(1, 7, 12, 3, 0.0f, &r);
     test_op_attention(1, 1, 4, 1, 0.0f, &r);
     test_op_crossentropy(&r);
+    test_ops_threads(&r);
 }
 
 #if TEST_MODEL
