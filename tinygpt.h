@@ -2434,12 +2434,12 @@ static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *m
                                    kt + (size_t)h * hs * T, (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs,
                                    scale, 0.0f, 0, 0);
         tinygpt__linear_forward(kc->branch, kc->atty, pw.proj_w, pw.proj_b, 1, C, C, work, 1);
-        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
+        tinygpt__residual_forward(kc->x, kc->x, kc->branch, (size_t)C, 0.0f, 0, 1);
         tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, 1, C, 1);
         tinygpt__linear_forward(kc->fc, kc->ln, pw.fc_w, pw.fc_b, 1, C, 4 * C, work, 1);
         tinygpt__gelu_forward(kc->gelu, kc->fc, 4 * (size_t)C, 1);
         tinygpt__linear_forward(kc->branch, kc->gelu, pw.mlp_proj_w, pw.mlp_proj_b, 1, 4 * C, C, work, 1);
-        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
+        tinygpt__residual_forward(kc->x, kc->x, kc->branch, (size_t)C, 0.0f, 0, 1);
     }
     tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, 1, C, 1);
     tinygpt__linear_forward(kc->logits, kc->ln, w.lm_head, NULL, 1, C, cfg->vocab_size, work, 1);
