@@ -1758,7 +1758,7 @@ TINYGPT_DEF float tinygpt_lr(const tinygpt_train_config *tc, uint64_t s)
 
 struct tinygpt_acts {
     size_t cap_rows, cap_att;  /* sized for this many B*T rows and B*H*T(T+1)/2 probabilities */
-    int    cap_threads;
+    int    cap_T, cap_threads; /* and for sequences this long (attention scratch), this many threads */
     int    B, T;               /* shape of the last forward */
     int    has_targets;
     float  dropout;            /* dropout the last forward applied (0 when not training) */
@@ -1843,24 +1843,25 @@ static void tinygpt__acts_free(struct tinygpt_acts *a)
 static int tinygpt__acts_reserve(tinygpt_model *model, int B, int T, tinygpt_error *err)
 {
     struct tinygpt_acts *old = model->acts, *a;
-    int threads = tinygpt__threads(model), ok = 1;
+    int threads = tinygpt__threads(model), ok = 1, longest = T;
     size_t rows = tinygpt__mul((size_t)B, (size_t)T, &ok);
     size_t att = tinygpt__mul(tinygpt__mul((size_t)B, (size_t)model->config.n_head, &ok),
                               tinygpt__tri_checked(T, &ok), &ok);
     size_t total;
     float *mem;
     if (!ok) return tinygpt__fail(err, "batch %d x %d is too large", B, T);
-    if (old && rows <= old->cap_rows && att <= old->cap_att && threads <= old->cap_threads)
+    if (old && rows <= old->cap_rows && att <= old->cap_att && T <= old->cap_T && threads <= old->cap_threads)
         return 0;
     if (old) {  /* grow to cover both shapes */
         if (old->cap_rows > rows) rows = old->cap_rows;
         if (old->cap_att > att) att = old->cap_att;
+        if (old->cap_T > longest) longest = old->cap_T;
         if (old->cap_threads > threads) threads = old->cap_threads;
     }
     a = (struct tinygpt_acts *)tinygpt_alloc(sizeof *a);
     if (!a) return tinygpt__fail(err, "out of memory for activations");
     memset(a, 0, sizeof *a);
-    total = tinygpt__acts_layout(a, NULL, &model->config, rows, att, model->config.block_size, threads);
+    total = tinygpt__acts_layout(a, NULL, &model->config, rows, att, longest, threads);
     mem = total ? tinygpt__alloc_floats(total) : NULL;
     a->inputs = rows <= SIZE_MAX / (2 * sizeof(int32_t)) ? (int32_t *)tinygpt_alloc(2 * rows * sizeof(int32_t)) : NULL;
     if (!mem || !a->inputs) {
@@ -1869,10 +1870,11 @@ static int tinygpt__acts_reserve(tinygpt_model *model, int B, int T, tinygpt_err
         tinygpt_free(a);
         return tinygpt__fail(err, "out of memory for the activations of a %d x %d batch", B, T);
     }
-    tinygpt__acts_layout(a, mem, &model->config, rows, att, model->config.block_size, threads);
+    tinygpt__acts_layout(a, mem, &model->config, rows, att, longest, threads);
     a->targets = a->inputs + rows;
     a->cap_rows = rows;
     a->cap_att = att;
+    a->cap_T = longest;
     a->cap_threads = threads;
     tinygpt__acts_free(old);
     model->acts = a;
@@ -2362,17 +2364,18 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
    window, so the next token costs one row through the model (O(window) in
    attention) instead of a forward over the whole window. Positions are
    absolute (learned embeddings), so when the window slides every cached entry
-   changes and the cache is rebuilt from a full forward. */
+   changes and the cache is rebuilt from a full forward. It holds `cap`
+   positions: the longest the window gets in this call, at most block_size. */
 typedef struct {
-    float *kt;                 /* [L, C, T]: keys, transposed as attention_row takes them */
-    float *v;                  /* [L, T, C]: values */
+    float *kt;                 /* [L, C, cap]: keys, transposed as attention_row takes them */
+    float *v;                  /* [L, cap, C]: values */
     float *x, *ln, *qkv, *atty, *branch, *fc, *gelu, *att, *logits;  /* one row */
-    int    n;                  /* positions cached */
+    int    n, cap;             /* positions cached, positions it can hold */
 } tinygpt__kv_cache;
 
-static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg)
+static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg, int cap)
 {
-    size_t C = (size_t)cfg->n_embd, T = (size_t)cfg->block_size;
+    size_t C = (size_t)cfg->n_embd, T = (size_t)cap;
     /* L*T*2C is not bounded by the parameter count (L = T = 65536, C = 1 wraps
        a 32-bit size_t), so it is checked here; row is, by V*C, T*C and C*C */
     int ok = 1;
@@ -2381,6 +2384,7 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
     memset(kc, 0, sizeof *kc);
     kc->kt = ok ? tinygpt__alloc_floats(total) : NULL;
     if (!kc->kt) return -1;
+    kc->cap = cap;
     kc->v = kc->kt + kv / 2;
     kc->x = kc->kt + kv;
     kc->ln = kc->x + C;
@@ -2398,7 +2402,7 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
 static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *model, int n)
 {
     const tinygpt_config *cfg = &model->config;
-    size_t C = (size_t)cfg->n_embd, T = (size_t)cfg->block_size;
+    size_t C = (size_t)cfg->n_embd, T = (size_t)kc->cap;
     int l, t;
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer_acts la = tinygpt__layer_acts_at(model->acts, cfg, l);
@@ -2418,7 +2422,7 @@ static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *m
 static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *model, int32_t token)
 {
     const tinygpt_config *cfg = &model->config;
-    int C = cfg->n_embd, H = cfg->n_head, hs = C / H, T = cfg->block_size, pos = kc->n, l, h, i;
+    int C = cfg->n_embd, H = cfg->n_head, hs = C / H, T = kc->cap, pos = kc->n, l, h, i;
     float scale = 1.0f / sqrtf((float)hs), mean, rstd, *work = NULL;  /* one row: no packing */
     tinygpt__globals w = tinygpt__globals_at(model->params, cfg);
     tinygpt__embedding_forward(kc->x, &token, w.wte, w.wpe + (size_t)pos * C, 1, 1, C, 1);
@@ -2451,7 +2455,7 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
                                  tinygpt_rng *rng, int32_t *out, size_t *n_out,
                                  tinygpt_token_fn on_token, void *user, tinygpt_error *err)
 {
-    int T = model->config.block_size, V = model->config.vocab_size;
+    int T = model->config.block_size, V = model->config.vocab_size, longest;
     size_t produced = 0, n;
     int32_t *window;
     tinygpt__candidate *cand;
@@ -2466,9 +2470,11 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     if (tinygpt__check_tokens(context, n_context, V, "context", err)) return -1;
     if (!model->params) return tinygpt__fail(err, "model is not initialised");
     memset(&kc, 0, sizeof kc);
-    window = (int32_t *)tinygpt_alloc((size_t)T * sizeof(int32_t));
+    /* the window never holds more than the context and the new tokens */
+    longest = n_context < (size_t)T && max_new_tokens < (size_t)T - n_context ? (int)(n_context + max_new_tokens) : T;
+    window = (int32_t *)tinygpt_alloc((size_t)longest * sizeof(int32_t));
     cand = (tinygpt__candidate *)tinygpt_alloc((size_t)V * sizeof(tinygpt__candidate));
-    if (!window || !cand || (use_cache && tinygpt__kv_cache_alloc(&kc, &model->config))) {
+    if (!window || !cand || (use_cache && tinygpt__kv_cache_alloc(&kc, &model->config, longest))) {
         tinygpt_free(window);
         tinygpt_free(cand);
         tinygpt_free(kc.kt);

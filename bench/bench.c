@@ -149,7 +149,7 @@ static double bench_lib_acts_bytes(const tinygpt_config *cfg, int B, int T, int 
     struct tinygpt_acts a;
     memset(&a, 0, sizeof a);
     return 4.0 * (double)tinygpt__acts_layout(&a, NULL, cfg, (size_t)B * T,
-                                              (size_t)B * cfg->n_head * tinygpt__tri(T), cfg->block_size, threads);
+                                              (size_t)B * cfg->n_head * tinygpt__tri(T), T, threads);
 }
 
 /* ==== KV CACHE SPOT ====

@@ -22,10 +22,12 @@
 /* The library allocates through this counter, which finds leaks and can fail
    on demand to check every out-of-memory path (tests/test_faults.c). */
 static long g_lib_live, g_lib_calls, g_lib_fail_at, g_lib_fail_rest;
+static size_t g_lib_largest;  /* the largest single request so far */
 static void *test_lib_malloc(size_t size)
 {
     void *p;
     g_lib_calls++;
+    if (size > g_lib_largest) g_lib_largest = size;
     if (g_lib_fail_at > 0 && (g_lib_calls == g_lib_fail_at || (g_lib_fail_rest && g_lib_calls > g_lib_fail_at)))
         return NULL;
     p = malloc(size);
@@ -2261,12 +2263,46 @@ static void test_size_limits(void)
         free(x);
         tinygpt_model_free(&m);
     }
-    /* the sampler's key/value cache holds L*T*2C floats: 2^33 at L = T = 65536, C = 1 */
+    /* the sampler's key/value cache holds L*T*2C floats: 2^33 at L = T = 65536, C = 1
+       (a full window: shorter windows get a shorter cache) */
     if (make_model(&m, "ab", 65536, 65536, 1, 1, &tc) == 0) {
-        EXPECT_FAIL(tinygpt_generate(&m, ctx, 1, 1, 0.0f, 0, 1.0f, &rng, NULL, NULL, NULL, NULL, &err));
+        x = ialloc(65536);
+        EXPECT_FAIL(tinygpt_generate(&m, x, 65536, 1, 0.0f, 0, 1.0f, &rng, NULL, NULL, NULL, NULL, &err));
         EXPECT_MENTIONS(err, "large|memory");
+        free(x);
         tinygpt_model_free(&m);
     }
+}
+
+/* Memory follows the shapes actually run, not block_size: a model with a
+   long context that trains and samples on short sequences allocates little
+   (the fuzzer found attention scratch sized by block_size: 1.2 GB for a
+   17,410-position model that ran T = 3). */
+static void test_short_sequences_allocate_little(void)
+{
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_model m;
+    tinygpt_error err;
+    tinygpt_rng rng;
+    int32_t x[3] = {0, 1, 0}, y[3] = {1, 0, 1}, out[4];
+    int T = 17410;
+    size_t params, bound;
+    if (make_model(&m, "ab", T, 1, 1, 2, &tc)) return;
+    params = 4 * m.num_params;
+    /* the parameters, or the activations: the matmul's packing space and a few
+       rows (the attention scratch at T = block_size alone would be 1.2 GB) */
+    bound = params + 4 * tinygpt__matmul_work_size(tinygpt__threads(&m)) + (1u << 20);
+    g_lib_largest = 0;
+    EXPECT_OK(tinygpt_train_step(&m, x, y, 1, 3, NULL, &err), err);
+    tinygpt_rng_seed(&rng, 3);
+    EXPECT_OK(tinygpt_generate(&m, x, 3, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
+    m.no_kv_cache = 1;
+    EXPECT_OK(tinygpt_generate(&m, x, 3, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
+    printf("  block_size %d, T = 3: largest allocation %lu bytes (parameters %lu)\n", T,
+           (unsigned long)g_lib_largest, (unsigned long)params);
+    EXPECTF(g_lib_largest <= bound, "a T = 3 step and 4 samples allocated %lu bytes at once",
+            (unsigned long)g_lib_largest);
+    tinygpt_model_free(&m);
 }
 
 static void test_optimizer(void)
@@ -2848,7 +2884,7 @@ static void test_kv_cache(trng *r)
     randomize_params(&m, 0.4f, r);
     random_tokens(seq, 40, V, r);
     /* logits: cached step t against a forward over seq[0..t] */
-    if (EXPECT(tinygpt__kv_cache_alloc(&kc, &m.config) == 0)) {
+    if (EXPECT(tinygpt__kv_cache_alloc(&kc, &m.config, T) == 0)) {
         EXPECT_OK(tinygpt_forward(&m, seq, NULL, 1, 3, 0, NULL, &err), err);
         tinygpt__kv_cache_fill(&kc, &m, 3);
         for (t = 3; t < T; t++) {
@@ -2866,17 +2902,22 @@ static void test_kv_cache(trng *r)
         EXPECTF(worst <= 1e-5, "cached logits differ from a full forward by %g (relative)", worst);
         tinygpt_free(kc.kt);
     }
-    /* samples, cache on and off, from contexts of 1 to beyond block_size */
+    /* samples, cache on and off, from contexts of 1 to beyond block_size; with
+       few new tokens the window (and the cache) stays shorter than block_size */
     for (c = 1; c <= 2 * T; c += 5) {
-        tinygpt_rng r1, r2;
-        tinygpt_rng_seed(&r1, (uint64_t)c);
-        tinygpt_rng_seed(&r2, (uint64_t)c);
-        m.no_kv_cache = 0;
-        EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, 60, 1.0f, 0, 1.0f, &r1, with, &n_with, NULL, NULL, &err), err);
-        m.no_kv_cache = 1;
-        EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, 60, 1.0f, 0, 1.0f, &r2, without, &n_without, NULL, NULL, &err), err);
-        EXPECTF(n_with == 60 && n_without == 60 && memcmp(with, without, sizeof with) == 0,
-                "context %d: samples with and without the cache differ", c);
+        size_t counts[3] = {1, 4, 60}, k;
+        for (k = 0; k < 3; k++) {
+            tinygpt_rng r1, r2;
+            size_t want = counts[k];
+            tinygpt_rng_seed(&r1, (uint64_t)c);
+            tinygpt_rng_seed(&r2, (uint64_t)c);
+            m.no_kv_cache = 0;
+            EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, want, 1.0f, 0, 1.0f, &r1, with, &n_with, NULL, NULL, &err), err);
+            m.no_kv_cache = 1;
+            EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, want, 1.0f, 0, 1.0f, &r2, without, &n_without, NULL, NULL, &err), err);
+            EXPECTF(n_with == want && n_without == want && memcmp(with, without, want * sizeof with[0]) == 0,
+                    "context %d, %d new tokens: samples with and without the cache differ", c, (int)want);
+        }
     }
     tinygpt_model_free(&m);
 }
@@ -3316,6 +3357,7 @@ static void test_errors(void)
     {"golden checkpoints (PyTorch)", test_golden}, \
     {"portable checkpoint (tests/portable)", test_portable}, \
     {"sizes that wrap a 32-bit size_t", test_size_limits}, \
+    {"short sequences allocate little", test_short_sequences_allocate_little}, \
     {"AdamW and the lr schedule", test_optimizer}, \
     {"save / load round trip", test_save_load}, \
     {"resume bit for bit", test_resume}, \
