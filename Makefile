@@ -63,12 +63,15 @@ bench: bench/bench.c tinygpt.h
 #   make sanitize    the test driver under clang's AddressSanitizer + UBSan
 #   make valgrind    train + save, resume (load), generate, evaluate under memcheck
 #   make fuzz        each libFuzzer harness of tests/fuzz/ for FUZZ_TIME seconds
+#                    (FUZZ_SEED=S FUZZ_RUNS=N: the same N inputs every time, as CI runs it)
 #   make fuzz-seeds  rewrites the committed seed corpora, tests/fuzz/corpus/
 # The sanitizer runtimes and libFuzzer come with clang (Debian: libclang-rt-N-dev).
 SAN_CC     ?= clang
 SAN_OPENMP := $(shell echo 'int main(void){return 0;}' | $(SAN_CC) -fopenmp -x c - -o /dev/null >/dev/null 2>&1 && echo -fopenmp)
 SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_TIME  ?= 60
+FUZZ_SEED  ?= 0
+FUZZ_RUNS  ?= -1
 # memcheck builds: no -march=native (valgrind lacks AVX-512) and no OpenMP
 # (its thread pool is not ours to free)
 VALGRIND   := valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite
@@ -106,8 +109,9 @@ build/fuzz_%: tests/fuzz/fuzz_%.c tests/crc32_ref.h tinygpt.h
 fuzz: build/fuzz_load build/fuzz_vocab
 	@for h in load vocab; do \
 	  mkdir -p build/fuzz/$$h; \
-	  echo "fuzz_$$h: $(FUZZ_TIME) s from tests/fuzz/corpus/$$h"; \
-	  ./build/fuzz_$$h -max_total_time=$(FUZZ_TIME) -max_len=8192 -timeout=30 -print_final_stats=1 \
+	  echo "fuzz_$$h: $(FUZZ_TIME) s (seed $(FUZZ_SEED), runs $(FUZZ_RUNS)) from tests/fuzz/corpus/$$h"; \
+	  ./build/fuzz_$$h -max_total_time=$(FUZZ_TIME) -seed=$(FUZZ_SEED) -runs=$(FUZZ_RUNS) \
+	    -max_len=8192 -timeout=30 -print_final_stats=1 \
 	    -artifact_prefix=build/fuzz/$$h- build/fuzz/$$h tests/fuzz/corpus/$$h >build/fuzz/$$h.log 2>&1 \
 	    || { tail -n 80 build/fuzz/$$h.log; exit 1; }; \
 	  grep -E "stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|cov: " build/fuzz/$$h.log | tail -n 4; \

@@ -615,9 +615,12 @@ static void test_fuzz_regressions(void)
     tinygpt_error err;
     unsigned char h[132];
     memset(&m, 0, sizeof m);
-    /* no crash found so far (see README "Robustness"); these guard the edges
-       the harnesses walk: a header alone, and one that claims a vocabulary of
-       every code point in a file too short for it */
+    /* no crash found so far (see README "Robustness"). One out-of-memory
+       was: a 17,410-position model asked for 1.2 GB to run T = 3, and
+       test_short_sequences_allocate_little keeps it fixed (its input is the
+       seed tests/fuzz/corpus/load/long-block-size-short-run). These guard the
+       edges the harnesses walk: a header alone, and one that claims a
+       vocabulary of every code point in a file too short for it */
     memset(h, 0, sizeof h);
     memcpy(h, "tinygpt", 8);
     put_u32(h + 8, 1);
