@@ -760,10 +760,14 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
     }
 }
 
+/* The register tile: C[MR][NR] = (C +) sum over k of a[k][i] * b[k][j], a
+   and b packed. A full tile goes straight to C (row stride ldc); an edge
+   tile (mr < MR or nr < NR) goes through `edge`, and the caller copies the
+   part that exists. */
 #ifdef TINYGPT__VECTOR_EXT
 TINYGPT__CONTRACT
-static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
-                                  const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT out)
+static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, const float *TINYGPT__RESTRICT b,
+                                  float *TINYGPT__RESTRICT c, size_t ldc, int accumulate)
 {
     tinygpt__vf acc[TINYGPT_MR][2], b0, b1;
     int p, i;
@@ -778,17 +782,23 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
         a += TINYGPT_MR;
         b += TINYGPT_NR;
     }
-    for (i = 0; i < TINYGPT_MR; i++) {
-        memcpy(out + i * TINYGPT_NR, &acc[i][0], sizeof b0);
-        memcpy(out + i * TINYGPT_NR + TINYGPT__VL, &acc[i][1], sizeof b1);
+    for (i = 0; i < TINYGPT_MR; i++, c += ldc) {
+        if (accumulate) {
+            memcpy(&b0, c, sizeof b0);
+            memcpy(&b1, c + TINYGPT__VL, sizeof b1);
+            acc[i][0] += b0;
+            acc[i][1] += b1;
+        }
+        memcpy(c, &acc[i][0], sizeof b0);
+        memcpy(c + TINYGPT__VL, &acc[i][1], sizeof b1);
     }
 }
 #else
-/* The register tile: acc[MR][NR] = sum over k of a[k][i] * b[k][j]. Fixed
-   trip counts and a local accumulator let compilers keep it in vector
-   registers; copying the row of B first stops gcc from reloading it per FMA. */
-static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
-                                  const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT out)
+/* Fixed trip counts and a local accumulator let compilers keep the tile in
+   vector registers; copying the row of B first stops gcc from reloading it
+   per FMA. */
+static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, const float *TINYGPT__RESTRICT b,
+                                  float *TINYGPT__RESTRICT c, size_t ldc, int accumulate)
 {
     float acc[TINYGPT_MR][TINYGPT_NR];
     int p, i, j;
@@ -811,8 +821,8 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
         a += TINYGPT_MR;
         b += TINYGPT_NR;
     }
-    for (i = 0; i < TINYGPT_MR; i++)
-        for (j = 0; j < TINYGPT_NR; j++) out[i * TINYGPT_NR + j] = acc[i][j];
+    for (i = 0; i < TINYGPT_MR; i++, c += ldc)
+        for (j = 0; j < TINYGPT_NR; j++) c[j] = accumulate ? c[j] + acc[i][j] : acc[i][j];
 }
 #endif
 
@@ -820,16 +830,21 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a,
 static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const float *bp,
                                   int mc, int nc, int kc, int accumulate)
 {
-    float tile[TINYGPT_MR * TINYGPT_NR];
+    float edge[TINYGPT_MR * TINYGPT_NR];
     int ir, jr, i, j;
     for (jr = 0; jr < nc; jr += TINYGPT_NR) {
         int nr = nc - jr < TINYGPT_NR ? nc - jr : TINYGPT_NR;
         for (ir = 0; ir < mc; ir += TINYGPT_MR) {
             int mr = mc - ir < TINYGPT_MR ? mc - ir : TINYGPT_MR;
-            tinygpt__micro_kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, tile);
+            float *ctile = c + (size_t)ir * ldc + jr;
+            if (mr == TINYGPT_MR && nr == TINYGPT_NR) {
+                tinygpt__micro_kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, ctile, ldc, accumulate);
+                continue;
+            }
+            tinygpt__micro_kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, edge, TINYGPT_NR, 0);
             for (i = 0; i < mr; i++) {
-                float *crow = c + (size_t)(ir + i) * ldc + jr;
-                const float *trow = tile + i * TINYGPT_NR;
+                float *crow = ctile + (size_t)i * ldc;
+                const float *trow = edge + i * TINYGPT_NR;
                 if (accumulate) for (j = 0; j < nr; j++) crow[j] += trow[j];
                 else            for (j = 0; j < nr; j++) crow[j] = trow[j];
             }
