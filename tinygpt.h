@@ -1189,6 +1189,15 @@ static inline float tinygpt__exp_neg(float h)
     return p * tinygpt__from_bits((uint32_t)(127 - k) << 23);
 }
 
+/* exp(-h) for any h >= 0, as softmax needs it: 0 past h = 87 (below 2^-125,
+   nothing beside the largest term's 1), and NaN stays NaN so that a bad score
+   still shows in the loss. */
+static inline float tinygpt__exp_of_minus(float h)
+{
+    float e = tinygpt__exp_neg(tinygpt__select(h < 87.0f, h, 87.0f));
+    return tinygpt__select(h < 87.0f, e, tinygpt__select(h != h, h, 0.0f));
+}
+
 /* Exact GELU(x) = x Phi(x), and *grad = GELU'(x) = Phi(x) + x phi(x), with Phi
    and phi the standard normal CDF and density (Phi(x) = (1 + erf(x/sqrt 2))/2),
    in plain float arithmetic that loops vectorise; libm's erff is a call per
@@ -1403,13 +1412,79 @@ static void tinygpt__axpy_rows(float *TINYGPT__RESTRICT y, const float *a, const
     }
 }
 
+/* The same for four rows at once: y[r][i] += sum over j < m of a[r][j] *
+   x_j[i], r < 4. Each load of x serves four rows, and a 4 x 2-vector tile of
+   sums stays in registers while all m rows of x go by: attention's products
+   for a block of four queries (or keys). Every element is summed in the same
+   order as tinygpt__axpy_rows sums it. */
+#ifdef TINYGPT__VECTOR_EXT
+TINYGPT__CONTRACT
+static void tinygpt__axpy_rows4(float *const y[4], const float *const a[4], const float *x, size_t ldx,
+                                int m, int n)
+{
+    float *y0 = y[0], *y1 = y[1], *y2 = y[2], *y3 = y[3];
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    int i = 0, j;
+    for (; i + 2 * TINYGPT__VL <= n; i += 2 * TINYGPT__VL) {
+        tinygpt__vf s00, s01, s10, s11, s20, s21, s30, s31, x0, x1;
+        const float *xj = x + i;
+        memcpy(&s00, y0 + i, sizeof x0); memcpy(&s01, y0 + i + TINYGPT__VL, sizeof x0);
+        memcpy(&s10, y1 + i, sizeof x0); memcpy(&s11, y1 + i + TINYGPT__VL, sizeof x0);
+        memcpy(&s20, y2 + i, sizeof x0); memcpy(&s21, y2 + i + TINYGPT__VL, sizeof x0);
+        memcpy(&s30, y3 + i, sizeof x0); memcpy(&s31, y3 + i + TINYGPT__VL, sizeof x0);
+        for (j = 0; j < m; j++, xj += ldx) {
+            memcpy(&x0, xj, sizeof x0);
+            memcpy(&x1, xj + TINYGPT__VL, sizeof x1);
+            s00 += a0[j] * x0; s01 += a0[j] * x1;
+            s10 += a1[j] * x0; s11 += a1[j] * x1;
+            s20 += a2[j] * x0; s21 += a2[j] * x1;
+            s30 += a3[j] * x0; s31 += a3[j] * x1;
+        }
+        memcpy(y0 + i, &s00, sizeof x0); memcpy(y0 + i + TINYGPT__VL, &s01, sizeof x0);
+        memcpy(y1 + i, &s10, sizeof x0); memcpy(y1 + i + TINYGPT__VL, &s11, sizeof x0);
+        memcpy(y2 + i, &s20, sizeof x0); memcpy(y2 + i + TINYGPT__VL, &s21, sizeof x0);
+        memcpy(y3 + i, &s30, sizeof x0); memcpy(y3 + i + TINYGPT__VL, &s31, sizeof x0);
+    }
+    for (; i + TINYGPT__VL <= n; i += TINYGPT__VL) {
+        tinygpt__vf s0, s1, s2, s3, x0;
+        const float *xj = x + i;
+        memcpy(&s0, y0 + i, sizeof x0); memcpy(&s1, y1 + i, sizeof x0);
+        memcpy(&s2, y2 + i, sizeof x0); memcpy(&s3, y3 + i, sizeof x0);
+        for (j = 0; j < m; j++, xj += ldx) {
+            memcpy(&x0, xj, sizeof x0);
+            s0 += a0[j] * x0; s1 += a1[j] * x0; s2 += a2[j] * x0; s3 += a3[j] * x0;
+        }
+        memcpy(y0 + i, &s0, sizeof x0); memcpy(y1 + i, &s1, sizeof x0);
+        memcpy(y2 + i, &s2, sizeof x0); memcpy(y3 + i, &s3, sizeof x0);
+    }
+    for (; i < n; i++) {
+        float s0 = y0[i], s1 = y1[i], s2 = y2[i], s3 = y3[i];
+        const float *xj = x + i;
+        for (j = 0; j < m; j++, xj += ldx) {
+            s0 += a0[j] * *xj; s1 += a1[j] * *xj; s2 += a2[j] * *xj; s3 += a3[j] * *xj;
+        }
+        y0[i] = s0; y1[i] = s1; y2[i] = s2; y3[i] = s3;
+    }
+}
+#else
+static void tinygpt__axpy_rows4(float *const y[4], const float *const a[4], const float *x, size_t ldx,
+                                int m, int n)
+{
+    int r;
+    for (r = 0; r < 4; r++) tinygpt__axpy_rows(y[r], a[r], x, ldx, m, n);
+}
+#endif
+
 /* Floats of scratch each thread of the attention forward/backward uses:
-   a transposed [hs, T] copy of the head's keys or values, two packed
-   triangles (d(scores) and the dropped probabilities) and two rows. */
+   four [T, hs] copies of the head's vectors (keys or values transposed, and
+   q, k, dy or v packed), two packed triangles (d(scores) and the dropped
+   probabilities) and eight rows (two blocks of four). */
+#define TINYGPT__ATT_BLOCK 4
 static size_t tinygpt__attention_scratch_size(int T, int hs, int *ok)
 {
     size_t tri = tinygpt__tri_checked(T, ok);
-    return tinygpt__add(tinygpt__mul(2, tri, ok), tinygpt__mul((size_t)hs + 2, (size_t)T, ok), ok);
+    return tinygpt__add(tinygpt__mul(2, tri, ok),
+                        tinygpt__mul(4 * (size_t)hs + 2 * TINYGPT__ATT_BLOCK, (size_t)T, ok), ok);
 }
 
 /* kt[d*T + s] = x_s[d]: one head's keys (or values), row s at x + s*ldx, transposed so
@@ -1421,64 +1496,125 @@ static void tinygpt__transpose_head(float *kt, const float *x, size_t ldx, int T
         for (d = 0; d < hs; d++) kt[(size_t)d * T + s] = x[(size_t)s * ldx + d];
 }
 
-/* One query row of causal attention: row[s] = softmax over s <= t of
-   q.k_s * scale, and y = sum_s dropout(row[s]) v_s. Keys come transposed
-   (k_s[d] at kt[d*ldk + s]), value s at v + s*ldv. Dropout element s has index
-   drop0 + s; `dropped` (t+1 floats) holds the dropped weights when p > 0.
-   The forward and the sampling cache both come here, so they agree exactly. */
+/* The attention weights of query row t: row[s] = softmax over s <= t of
+   q.k_s * scale, where the scores row[s] for s < done are already there (a
+   block of queries computed them together). Keys come transposed (k_s[d] at
+   kt[d*ldk + s]). Returns the weights after dropout: `dropped` (t+1 floats),
+   element s with dropout index drop0 + s, or row itself when p = 0. */
+static const float *tinygpt__attention_weights(float *row, float *dropped, const float *q, const float *kt,
+                                               size_t ldk, int t, int done, int hs, float scale,
+                                               float p, uint64_t seed, size_t drop0)
+{
+    float maxv = -FLT_MAX, lane[TINYGPT__LANES], inv;
+    int s, j, n = t + 1;
+    for (s = done; s < n; s++) row[s] = 0.0f;
+    tinygpt__axpy_rows(row + done, q, kt + done, ldk, hs, n - done);  /* row[s] = q.k_s */
+    for (j = 0; j < TINYGPT__LANES; j++) lane[j] = -FLT_MAX;
+    for (s = 0; s < n; s++) row[s] *= scale;
+    /* max and sum in TINYGPT__LANES interleaved lanes, so that they vectorise */
+    for (s = 0; s + TINYGPT__LANES <= n; s += TINYGPT__LANES)
+        for (j = 0; j < TINYGPT__LANES; j++) lane[j] = tinygpt__select(row[s + j] > lane[j], row[s + j], lane[j]);
+    for (; s < n; s++) lane[0] = tinygpt__select(row[s] > lane[0], row[s], lane[0]);
+    for (j = 0; j < TINYGPT__LANES; j++) if (lane[j] > maxv) maxv = lane[j];
+    for (s = 0; s < n; s++) row[s] = tinygpt__exp_of_minus(maxv - row[s]);
+    for (j = 0; j < TINYGPT__LANES; j++) lane[j] = 0.0f;
+    for (s = 0; s + TINYGPT__LANES <= n; s += TINYGPT__LANES)
+        for (j = 0; j < TINYGPT__LANES; j++) lane[j] += row[s + j];
+    for (; s < n; s++) lane[0] += row[s];
+    inv = 1.0f / tinygpt__lanes_total(lane);
+    for (s = 0; s < n; s++) row[s] *= inv;
+    if (!(p > 0.0f)) return row;
+    for (s = 0; s < n; s++) dropped[s] = row[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
+    return dropped;
+}
+
+/* x[s*hs + d] = the head's row s, at src + s*ld: a contiguous copy. Rows
+   of qkv are 3C floats apart, a stride that maps them all to a few sets of
+   a cache; packed they use the whole cache. */
+static void tinygpt__copy_head(float *x, const float *src, size_t ld, int T, int hs)
+{
+    int s;
+    for (s = 0; s < T; s++) memcpy(x + (size_t)s * hs, src + (size_t)s * ld, (size_t)hs * sizeof(float));
+}
+
+/* One query row of causal attention, as the sampling cache runs it: the
+   weights above, then y = sum over s <= t of w[s] v_s (value s at v + s*ldv).
+   The forward sums every element in this same order, so the two agree
+   exactly. */
 static void tinygpt__attention_row(float *y, float *row, float *dropped, const float *q, const float *kt,
                                    size_t ldk, const float *v, size_t ldv, int t, int hs, float scale,
                                    float p, uint64_t seed, size_t drop0)
 {
-    float maxv = -FLT_MAX, sum = 0.0f, inv;
-    int s, n = t + 1;
-    for (s = 0; s < n; s++) row[s] = 0.0f;
-    tinygpt__axpy_rows(row, q, kt, ldk, hs, n);  /* row[s] = q.k_s */
-    for (s = 0; s < n; s++) {
-        row[s] *= scale;
-        if (row[s] > maxv) maxv = row[s];
-    }
-    for (s = 0; s < n; s++) { row[s] = expf(row[s] - maxv); sum += row[s]; }
-    inv = 1.0f / sum;
-    for (s = 0; s < n; s++) row[s] *= inv;
-    if (p > 0.0f) {
-        for (s = 0; s < n; s++) dropped[s] = row[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
-    } else {
-        dropped = row;
-    }
-    for (s = 0; s < hs; s++) y[s] = 0.0f;
-    tinygpt__axpy_rows(y, dropped, v, ldv, n, hs);  /* y = sum_s dropout(row[s]) v_s */
+    const float *w = tinygpt__attention_weights(row, dropped, q, kt, ldk, t, 0, hs, scale, p, seed, drop0);
+    int d;
+    for (d = 0; d < hs; d++) y[d] = 0.0f;
+    tinygpt__axpy_rows(y, w, v, ldv, t + 1, hs);
 }
 
 /* qkv [B,T,3C] -> out [B,T,C]. att [B,H,tri(T)] gets the softmax
    probabilities before dropout (p applied with `seed` on the fly). `scratch`
-   holds threads * tinygpt__attention_scratch_size(T, C/H) floats. */
+   holds threads * tinygpt__attention_scratch_size(T, C/H) floats. Queries go
+   in blocks of four: the scores against keys s < t0 (the block's first row)
+   and the weighted sum of those values are four-row products; the few
+   positions t0 <= s <= t are done row by row. */
 static void tinygpt__attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
                                        int T, int C, int H, float p, uint64_t seed, int threads)
 {
     int hs = C / H, bh, ok = 1;
     float scale = 1.0f / sqrtf((float)hs);
-    size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok);
+    size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     (void)threads;
     TINYGPT__PARALLEL_FOR(threads)
     for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, t;
+        int b = bh / H, h = bh % H, t0, r, s;
         float *kt = tinygpt__thread_scratch(scratch, per_thread);
-        float *dropped = kt + (size_t)hs * T;
-        float *head_att = att + (size_t)bh * tinygpt__tri(T);
-        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+        float *vh = kt + (size_t)hs * T;
+        float *dropped = vh + (size_t)hs * T;  /* TINYGPT__ATT_BLOCK rows of T */
+        float *head_att = att + (size_t)bh * tri;
+        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs, *v = vh;
         tinygpt__transpose_head(kt, base + C, C3, T, hs);
-        for (t = 0; t < T; t++)
-            tinygpt__attention_row(out + ((size_t)b * T + t) * C + (size_t)h * hs, head_att + tinygpt__tri(t),
-                                   dropped, base + (size_t)t * C3, kt, (size_t)T, base + 2 * C, C3, t, hs,
-                                   scale, p, seed, (size_t)bh * tinygpt__tri(T) + tinygpt__tri(t));
+        tinygpt__copy_head(vh, base + 2 * C, C3, T, hs);
+        for (t0 = 0; t0 < T; t0 += TINYGPT__ATT_BLOCK) {
+            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK, done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;
+            float *score[TINYGPT__ATT_BLOCK], *y[TINYGPT__ATT_BLOCK];
+            const float *q[TINYGPT__ATT_BLOCK], *w[TINYGPT__ATT_BLOCK];
+            for (r = 0; r < rows; r++) {
+                score[r] = head_att + tinygpt__tri(t0 + r);
+                y[r] = out + ((size_t)b * T + t0 + r) * C + (size_t)h * hs;
+                q[r] = base + (size_t)(t0 + r) * C3;
+                for (s = 0; s < done; s++) score[r][s] = 0.0f;
+                for (s = 0; s < hs; s++) y[r][s] = 0.0f;
+            }
+            if (done) tinygpt__axpy_rows4(score, q, kt, (size_t)T, hs, done);  /* scores, s < t0 */
+            for (r = 0; r < rows; r++)
+                w[r] = tinygpt__attention_weights(score[r], dropped + (size_t)r * T, q[r], kt, (size_t)T, t0 + r,
+                                                  done, hs, scale, p, seed,
+                                                  (size_t)bh * tri + tinygpt__tri(t0 + r));
+            if (done) tinygpt__axpy_rows4(y, w, v, (size_t)hs, done, hs);  /* values s < t0 */
+            for (r = 0; r < rows; r++)
+                tinygpt__axpy_rows(y[r], w[r] + done, v + (size_t)done * hs, (size_t)hs, t0 + r + 1 - done, hs);
+        }
+    }
+}
+
+/* col[j] = m[t0 + j][s] for j < n: column s of a packed lower triangle m
+   (row t at m + tri(t)), from row t0 on. */
+static void tinygpt__tri_column(float *col, const float *m, int s, int t0, int n)
+{
+    size_t at = tinygpt__tri(t0) + (size_t)s;
+    int j;
+    for (j = 0; j < n; j++) {
+        col[j] = m[at];
+        at += (size_t)(t0 + j) + 1;
     }
 }
 
 /* dqkv += gradient of attention_forward given dout. `scratch` as in forward.
    Per head: a pass over query rows t gives d(scores) row by row and dq_t;
    a pass over key positions s then sums column s of the triangles into dk_s
-   and dv_s. Only the unmasked triangle is touched. */
+   and dv_s. Only the unmasked triangle is touched. Both passes go in blocks
+   of four rows (or columns), as the forward does: the part of the triangle
+   all four share is a four-row product, the rest is done one by one. */
 static void tinygpt__attention_backward(float *dqkv, float *scratch, const float *dout,
                                         const float *qkv, const float *att, int B, int T, int C,
                                         int H, float p, uint64_t seed, int threads)
@@ -1490,39 +1626,79 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
     /* heads of one batch row share no dqkv entries, so they can run in parallel */
     TINYGPT__PARALLEL_FOR(threads)
     for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, t, s;
+        int b = bh / H, h = bh % H, t0, s0, r, s;
         float *vt = tinygpt__thread_scratch(scratch, per_thread);
-        float *dscore = vt + (size_t)hs * T, *dropped = dscore + tri, *dp = dropped + tri, *col = dp + T;
+        float *q = vt + (size_t)hs * T, *k = q + (size_t)hs * T, *dy = k + (size_t)hs * T;  /* row t at t*hs */
+        float *dscore = dy + (size_t)hs * T, *dropped = dscore + tri;
+        float *dp = dropped + tri, *col = dp + (size_t)TINYGPT__ATT_BLOCK * T;  /* ATT_BLOCK rows of T each */
         const float *head_att = att + (size_t)bh * tri;
         const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
-        const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;  /* row t at dy + t*C */
         float *dbase = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
         tinygpt__transpose_head(vt, base + 2 * C, C3, T, hs);
-        for (t = 0; t < T; t++) {
-            const float *row = head_att + tinygpt__tri(t);
-            float *ds = dscore + tinygpt__tri(t), *dr = dropped + tinygpt__tri(t), dot = 0.0f;
-            int n = t + 1;
-            /* y_t = sum_s drop(row[s]) v_s: dp[s] = d(row[s]) = keep_s * dy_t.v_s */
-            for (s = 0; s < n; s++) dp[s] = 0.0f;
-            tinygpt__axpy_rows(dp, dy + (size_t)t * C, vt, (size_t)T, hs, n);
-            for (s = 0; s < n; s++) {
-                float keep = p > 0.0f ? tinygpt__dropout_scale(seed, (size_t)bh * tri + tinygpt__tri(t) + s, p) : 1.0f;
-                dr[s] = row[s] * keep;
-                dp[s] *= keep;
-                dot += row[s] * dp[s];
+        tinygpt__copy_head(q, base, C3, T, hs);
+        tinygpt__copy_head(k, base + C, C3, T, hs);
+        tinygpt__copy_head(dy, dout + (size_t)b * T * C + (size_t)h * hs, (size_t)C, T, hs);
+        /* query rows t0..t0+3: d(scores) and dq */
+        for (t0 = 0; t0 < T; t0 += TINYGPT__ATT_BLOCK) {
+            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK, done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;
+            float *dpr[TINYGPT__ATT_BLOCK], *dsr[TINYGPT__ATT_BLOCK], *dq[TINYGPT__ATT_BLOCK];
+            const float *dyr[TINYGPT__ATT_BLOCK], *dsc[TINYGPT__ATT_BLOCK];
+            for (r = 0; r < rows; r++) {
+                dpr[r] = dp + (size_t)r * T;
+                dyr[r] = dy + (size_t)(t0 + r) * hs;
+                dsr[r] = dscore + tinygpt__tri(t0 + r);
+                dsc[r] = dsr[r];
+                dq[r] = dbase + (size_t)(t0 + r) * C3;
+                for (s = 0; s <= t0 + r; s++) dpr[r][s] = 0.0f;
             }
-            /* softmax backward, then the scale of q.k */
-            for (s = 0; s < n; s++) ds[s] = row[s] * (dp[s] - dot) * scale;
-            tinygpt__axpy_rows(dbase + (size_t)t * C3, ds, base + C, C3, n, hs);  /* dq_t += sum_s ds[s] k_s */
+            /* y_t = sum_s drop(row[s]) v_s: dp[s] = d(row[s]) = keep_s * dy_t.v_s */
+            if (done) tinygpt__axpy_rows4(dpr, dyr, vt, (size_t)T, hs, done);
+            for (r = 0; r < rows; r++) {
+                int t = t0 + r, n = t + 1;
+                const float *row = head_att + tinygpt__tri(t);
+                float *dr = dropped + tinygpt__tri(t), dot = 0.0f;
+                tinygpt__axpy_rows(dpr[r] + done, dyr[r], vt + done, (size_t)T, hs, n - done);
+                for (s = 0; s < n; s++) {
+                    float keep = p > 0.0f ? tinygpt__dropout_scale(seed, (size_t)bh * tri + tinygpt__tri(t) + s, p) : 1.0f;
+                    dr[s] = row[s] * keep;
+                    dpr[r][s] *= keep;
+                    dot += row[s] * dpr[r][s];
+                }
+                /* softmax backward, then the scale of q.k */
+                for (s = 0; s < n; s++) dsr[r][s] = row[s] * (dpr[r][s] - dot) * scale;
+            }
+            /* dq_t += sum_s ds[s] k_s */
+            if (done) tinygpt__axpy_rows4(dq, dsc, k, (size_t)hs, done, hs);
+            for (r = 0; r < rows; r++)
+                tinygpt__axpy_rows(dq[r], dsc[r] + done, k + (size_t)done * hs, (size_t)hs, t0 + r + 1 - done, hs);
         }
-        for (s = 0; s < T; s++) {
-            int m = T - s;
-            /* dk_s += sum over t >= s of dscore[t][s] q_t */
-            for (t = s; t < T; t++) col[t - s] = dscore[tinygpt__tri(t) + s];
-            tinygpt__axpy_rows(dbase + (size_t)s * C3 + C, col, base + (size_t)s * C3, C3, m, hs);
-            /* dv_s += sum over t >= s of drop(att[t][s]) dy_t */
-            for (t = s; t < T; t++) col[t - s] = dropped[tinygpt__tri(t) + s];
-            tinygpt__axpy_rows(dbase + (size_t)s * C3 + 2 * C, col, dy + (size_t)s * C, (size_t)C, m, hs);
+        /* key columns s0..s0+3: dk_s += sum over t >= s of dscore[t][s] q_t and
+           dv_s += sum over t >= s of drop(att[t][s]) dy_t. Rows t >= s0+3 are
+           shared by the four columns. */
+        for (s0 = 0; s0 < T; s0 += TINYGPT__ATT_BLOCK) {
+            int cols = T - s0 < TINYGPT__ATT_BLOCK ? T - s0 : TINYGPT__ATT_BLOCK;
+            int shared = cols == TINYGPT__ATT_BLOCK ? s0 + TINYGPT__ATT_BLOCK - 1 : T;  /* first shared row */
+            float *colr[TINYGPT__ATT_BLOCK], *dk[TINYGPT__ATT_BLOCK], *dv[TINYGPT__ATT_BLOCK];
+            const float *cr[TINYGPT__ATT_BLOCK];
+            for (r = 0; r < cols; r++) {
+                colr[r] = col + (size_t)r * T;
+                cr[r] = colr[r];
+                dk[r] = dbase + (size_t)(s0 + r) * C3 + C;
+                dv[r] = dbase + (size_t)(s0 + r) * C3 + 2 * C;
+            }
+            if (shared < T) {
+                for (r = 0; r < cols; r++) tinygpt__tri_column(colr[r], dscore, s0 + r, shared, T - shared);
+                tinygpt__axpy_rows4(dk, cr, q + (size_t)shared * hs, (size_t)hs, T - shared, hs);
+                for (r = 0; r < cols; r++) tinygpt__tri_column(colr[r], dropped, s0 + r, shared, T - shared);
+                tinygpt__axpy_rows4(dv, cr, dy + (size_t)shared * hs, (size_t)hs, T - shared, hs);
+            }
+            for (r = 0; r < cols; r++) {  /* rows s0+r <= t < shared, column by column */
+                int s = s0 + r, m = (shared < T ? shared : T) - s;
+                tinygpt__tri_column(colr[r], dscore, s, s, m);
+                tinygpt__axpy_rows(dk[r], colr[r], q + (size_t)s * hs, (size_t)hs, m, hs);
+                tinygpt__tri_column(colr[r], dropped, s, s, m);
+                tinygpt__axpy_rows(dv[r], colr[r], dy + (size_t)s * hs, (size_t)hs, m, hs);
+            }
         }
     }
 }
