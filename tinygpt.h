@@ -969,7 +969,8 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
 }
 
 /* ---------------------------------------------------------------- ops: forward and backward side by side */
-/* Backward functions add into their gradient outputs; zeroing is the caller's. */
+/* Backward functions add into their gradient outputs (except a linear's dinp);
+   zeroing is the caller's. */
 
 /* Threads for a loop over n floats of element-wise or per-row work: one below
    TINYGPT__PAR_MIN, so small calls (the sampling cache's single rows) stay
@@ -1050,7 +1051,9 @@ static void tinygpt__linear_forward(float *out, const float *inp, const float *w
     }
 }
 
-/* dinp += dout W;  dw += dout^T inp;  dbias += column sums of dout. */
+/* dinp = dout W;  dw += dout^T inp;  dbias += column sums of dout. The one
+   exception to "backward adds": in this model every linear's input feeds
+   nothing else, so its gradient is written, and no caller has to zero it. */
 static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const float *dout,
                                      const float *inp, const float *w, int N, int IC, int OC,
                                      float *work, int threads)
@@ -1058,7 +1061,7 @@ static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const
     tinygpt__view a, b;
     a.p = dout; a.rs = (size_t)OC; a.cs = 1;
     b.p = w;    b.rs = (size_t)IC; b.cs = 1;
-    tinygpt__matmul(dinp, a, b, N, IC, OC, 1, work, threads);
+    tinygpt__matmul(dinp, a, b, N, IC, OC, 0, work, threads);
     a.p = dout; a.rs = 1;          a.cs = (size_t)OC;  /* A(o, n) = dout[n, o] */
     b.p = inp;  b.rs = (size_t)IC; b.cs = 1;
     tinygpt__matmul(dw, a, b, OC, IC, N, 1, work, threads);
@@ -2229,7 +2232,6 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
     /* loss -> logits -> lnf -> residual stream */
     tinygpt__zero(a->dlogits, (size_t)N * V, threads);
     tinygpt__crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, 1.0f / (float)N, threads);
-    tinygpt__zero(a->dbt, NC, threads);
     tinygpt__linear_backward(a->dbt, g.lm_head, NULL, a->dlogits, a->lnf, w.lm_head, N, C, V, a->work, threads);
     tinygpt__zero(a->dresid, NC, threads);
     tinygpt__layernorm_backward(a->dresid, g.lnf_w, g.lnf_b, a->dbt,
@@ -2243,22 +2245,18 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l), 0, threads);
         /* the GELU output is recomputed (not stored); dfc holds GELU'(fc) until d(gelu) is known */
         tinygpt__gelu_forward_and_grad(la.gelu, a->dfc, la.fc, 4 * NC, threads);
-        tinygpt__zero(a->dgelu, 4 * NC, threads);
         tinygpt__linear_backward(a->dgelu, gw.mlp_proj_w, gw.mlp_proj_b, a->branch, la.gelu, pw.mlp_proj_w,
                                  N, 4 * C, C, a->work, threads);
         tinygpt__mul_each(a->dfc, a->dgelu, 4 * NC, threads);  /* d(fc) = GELU'(fc) d(gelu) */
-        tinygpt__zero(a->dbt, NC, threads);
         tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->dbt, la.resid_mid, pw.ln2_w,
                                     la.ln2_mean, la.ln2_rstd, N, C, threads);
         /* attention branch: dresid now holds d(resid_mid) */
         tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l), 0, threads);
-        tinygpt__zero(a->dbt, NC, threads);
         tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, a->branch, la.atty, pw.proj_w, N, C, C, a->work, threads);
         tinygpt__zero(a->dqkv, 3 * NC, threads);
         tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dbt, la.qkv, la.att, B, T, C, H, p,
                                     tinygpt__site_seed(seed, 1 + 3 * l), threads);
-        tinygpt__zero(a->dbt, NC, threads);
         tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln1_w, gw.ln1_b, a->dbt, la.resid_in, pw.ln1_w,
                                     la.ln1_mean, la.ln1_rstd, N, C, threads);

@@ -273,8 +273,8 @@ static bench_product bench_make_product(const bench_linear *l, int form, int row
         p.a = bu->x; p.ars = IC; p.acs = 1;
         p.b = bu->w; p.brs = 1;  p.bcs = IC;
         p.c = bu->y;
-    } else if (form == FORM_DX) {   /* dX[rows,IC] += dY[rows,OC] W */
-        p.M = rows; p.N = l->in; p.K = l->out; p.accumulate = 1;
+    } else if (form == FORM_DX) {   /* dX[rows,IC] = dY[rows,OC] W */
+        p.M = rows; p.N = l->in; p.K = l->out; p.accumulate = 0;
         p.a = bu->dy; p.ars = OC; p.acs = 1;
         p.b = bu->w;  p.brs = IC; p.bcs = 1;
         p.c = bu->dx;
