@@ -1635,6 +1635,7 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
         float *dscore = dy + (size_t)hs * T, *dropped = dscore + tri;
         float *dp = dropped + tri, *col = dp + (size_t)TINYGPT__ATT_BLOCK * T;  /* ATT_BLOCK rows of T each */
         const float *head_att = att + (size_t)bh * tri;
+        const float *weights = p > 0.0f ? dropped : head_att;  /* what multiplied the values */
         const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
         float *dbase = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
         tinygpt__transpose_head(vt, base + 2 * C, C3, T, hs);
@@ -1657,18 +1658,23 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
             /* y_t = sum_s drop(row[s]) v_s: dp[s] = d(row[s]) = keep_s * dy_t.v_s */
             if (done) tinygpt__axpy_rows4(dpr, dyr, vt, (size_t)T, hs, done);
             for (r = 0; r < rows; r++) {
-                int t = t0 + r, n = t + 1;
+                int t = t0 + r, n = t + 1, j;
                 const float *row = head_att + tinygpt__tri(t);
-                float *dr = dropped + tinygpt__tri(t), dot = 0.0f;
-                tinygpt__axpy_rows(dpr[r] + done, dyr[r], vt + done, (size_t)T, hs, n - done);
-                for (s = 0; s < n; s++) {
-                    float keep = p > 0.0f ? tinygpt__dropout_scale(seed, (size_t)bh * tri + tinygpt__tri(t) + s, p) : 1.0f;
-                    dr[s] = row[s] * keep;
-                    dpr[r][s] *= keep;
-                    dot += row[s] * dpr[r][s];
-                }
-                /* softmax backward, then the scale of q.k */
-                for (s = 0; s < n; s++) dsr[r][s] = row[s] * (dpr[r][s] - dot) * scale;
+                float *dr = dropped + tinygpt__tri(t), *d = dpr[r], lane[TINYGPT__LANES] = {0}, dot;
+                size_t drop0 = (size_t)bh * tri + tinygpt__tri(t);
+                tinygpt__axpy_rows(d + done, dyr[r], vt + done, (size_t)T, hs, n - done);
+                if (p > 0.0f)
+                    for (s = 0; s < n; s++) {
+                        float keep = tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
+                        dr[s] = row[s] * keep;
+                        d[s] *= keep;
+                    }
+                /* softmax backward (dot = sum_s row[s] dp[s], in lanes), then the scale of q.k */
+                for (s = 0; s + TINYGPT__LANES <= n; s += TINYGPT__LANES)
+                    for (j = 0; j < TINYGPT__LANES; j++) lane[j] += row[s + j] * d[s + j];
+                for (; s < n; s++) lane[0] += row[s] * d[s];
+                dot = tinygpt__lanes_total(lane);
+                for (s = 0; s < n; s++) dsr[r][s] = row[s] * (d[s] - dot) * scale;
             }
             /* dq_t += sum_s ds[s] k_s */
             if (done) tinygpt__axpy_rows4(dq, dsc, k, (size_t)hs, done, hs);
@@ -1692,14 +1698,14 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
             if (shared < T) {
                 for (r = 0; r < cols; r++) tinygpt__tri_column(colr[r], dscore, s0 + r, shared, T - shared);
                 tinygpt__axpy_rows4(dk, cr, q + (size_t)shared * hs, (size_t)hs, T - shared, hs);
-                for (r = 0; r < cols; r++) tinygpt__tri_column(colr[r], dropped, s0 + r, shared, T - shared);
+                for (r = 0; r < cols; r++) tinygpt__tri_column(colr[r], weights, s0 + r, shared, T - shared);
                 tinygpt__axpy_rows4(dv, cr, dy + (size_t)shared * hs, (size_t)hs, T - shared, hs);
             }
             for (r = 0; r < cols; r++) {  /* rows s0+r <= t < shared, column by column */
                 int s = s0 + r, m = (shared < T ? shared : T) - s;
                 tinygpt__tri_column(colr[r], dscore, s, s, m);
                 tinygpt__axpy_rows(dk[r], colr[r], q + (size_t)s * hs, (size_t)hs, m, hs);
-                tinygpt__tri_column(colr[r], dropped, s, s, m);
+                tinygpt__tri_column(colr[r], weights, s, s, m);
                 tinygpt__axpy_rows(dv[r], colr[r], dy + (size_t)s * hs, (size_t)hs, m, hs);
             }
         }
