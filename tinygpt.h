@@ -735,28 +735,50 @@ static size_t tinygpt__matmul_work_size(int threads)
 typedef struct { const float *p; size_t rs, cs; } tinygpt__view;
 
 /* Copies rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row slivers,
-   sliver-major then k then row; rows past mc are zero. */
+   sliver-major then k then row; rows past mc are zero. The loop order
+   follows A's layout, so the reads run along memory: the MR values of one k
+   together when A is a transpose (rs = 1), else one row of A at a time. */
 static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0, int kc)
 {
     int s, p, i;
-    for (s = 0; s < mc; s += TINYGPT_MR)
-        for (p = 0; p < kc; p++)
-            for (i = 0; i < TINYGPT_MR; i++)
-                *dst++ = s + i < mc ? a.p[(size_t)(i0 + s + i) * a.rs + (size_t)(p0 + p) * a.cs] : 0.0f;
+    for (s = 0; s < mc; s += TINYGPT_MR, dst += (size_t)TINYGPT_MR * kc) {
+        int mr = mc - s < TINYGPT_MR ? mc - s : TINYGPT_MR;
+        const float *src = a.p + (size_t)(i0 + s) * a.rs + (size_t)p0 * a.cs;
+        if (mr < TINYGPT_MR) memset(dst, 0, (size_t)TINYGPT_MR * kc * sizeof(float));
+        if (a.rs == 1 && mr == TINYGPT_MR) {
+            for (p = 0; p < kc; p++)
+                for (i = 0; i < TINYGPT_MR; i++) dst[(size_t)p * TINYGPT_MR + i] = src[(size_t)p * a.cs + i];
+        } else {
+            for (i = 0; i < mr; i++) {
+                const float *row = src + (size_t)i * a.rs;
+                for (p = 0; p < kc; p++) dst[(size_t)p * TINYGPT_MR + i] = row[(size_t)p * a.cs];
+            }
+        }
+    }
 }
 
-/* Copies rows [p0, p0+kc) x cols [j0, j0+nc) of B into NR-column slivers. */
+/* Copies rows [p0, p0+kc) x cols [j0, j0+nc) of B into NR-column slivers;
+   columns past nc are zero. Row by row when B's rows are contiguous (cs =
+   1), else column by column (B a transpose: each column is contiguous). */
 static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc, int threads)
 {
     int sliver, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR;
     (void)threads;
     TINYGPT__PARALLEL_FOR(threads)
     for (sliver = 0; sliver < nslivers; sliver++) {
-        int s = sliver * TINYGPT_NR, p, j;
+        int s = sliver * TINYGPT_NR, nr = nc - s < TINYGPT_NR ? nc - s : TINYGPT_NR, p, j;
         float *d = dst + (size_t)s * kc;
-        for (p = 0; p < kc; p++)
-            for (j = 0; j < TINYGPT_NR; j++)
-                *d++ = s + j < nc ? b.p[(size_t)(p0 + p) * b.rs + (size_t)(j0 + s + j) * b.cs] : 0.0f;
+        const float *src = b.p + (size_t)p0 * b.rs + (size_t)(j0 + s) * b.cs;
+        if (nr < TINYGPT_NR) memset(d, 0, (size_t)TINYGPT_NR * kc * sizeof(float));
+        if (b.cs == 1 && nr == TINYGPT_NR) {
+            for (p = 0; p < kc; p++)
+                for (j = 0; j < TINYGPT_NR; j++) d[(size_t)p * TINYGPT_NR + j] = src[(size_t)p * b.rs + j];
+        } else {
+            for (j = 0; j < nr; j++) {
+                const float *col = src + (size_t)j * b.cs;
+                for (p = 0; p < kc; p++) d[(size_t)p * TINYGPT_NR + j] = col[(size_t)p * b.rs];
+            }
+        }
     }
 }
 
