@@ -9,7 +9,10 @@
      2. a training step of the seed configuration with 1 and 2 threads, split
         into phases and into matmul / attention / the rest;
      3. the same step in PyTorch (bench/bench_torch.py, run with /usr/bin/python3
-        when `import torch` works) and the ratio tinygpt / PyTorch;
+        when `import torch` works) and the ratio tinygpt / PyTorch, from
+        rounds that time tinygpt's step right before PyTorch's (the load on
+        a shared machine drifts within minutes; each round's ratio compares
+        runs taken together, and the table gives the median round);
      4. sampling tokens/s with a full 128-token context, with and without the
         KV cache;
      5. peak resident memory of the training run next to the theory.
@@ -66,6 +69,7 @@ typedef struct {
     int gen_reps;        /* timed runs per figure */
     int grow_to;         /* sampling from a 1-token prompt up to this context */
     int torch_B, torch_warmup, torch_steps;
+    int rounds;          /* section 3: rounds of (tinygpt step, PyTorch step) side by side */
     int run_torch;
     const char *python, *torch_script;
 } bench_opts;
@@ -85,6 +89,7 @@ static void bench_opts_full(bench_opts *o)
     o->torch_B = SEED_B;
     o->torch_warmup = 2;
     o->torch_steps = 5;
+    o->rounds = 3;
 }
 
 static void bench_opts_quick(bench_opts *o)
@@ -102,6 +107,7 @@ static void bench_opts_quick(bench_opts *o)
     o->torch_B = 2;
     o->torch_warmup = 1;
     o->torch_steps = 1;
+    o->rounds = 1;
 }
 
 /* ---------------------------------------------------------------- library internals
@@ -577,6 +583,10 @@ static void bench_attention(const bench_opts *o, int threads, bench_train_result
 
 typedef struct { double ms, rss_mib; int threads; char info[256]; int ok; } bench_torch_result;
 
+/* Section 3's side-by-side rounds at one thread count. */
+#define BENCH_MAX_ROUNDS 8
+typedef struct { double mine_ms[BENCH_MAX_ROUNDS], torch_ms[BENCH_MAX_ROUNDS]; int n; } bench_pairs;
+
 static int bench_torch_available(const char *python)
 {
 #ifdef BENCH_POSIX
@@ -743,6 +753,7 @@ int main(int argc, char **argv)
     bench_mm_result mm;
     bench_train_result tr[2];
     bench_torch_result th[2];
+    bench_pairs pairs[2];
     bench_linear lin[5];
     tinygpt_config cfg;
     double rss_start, rss_train = -1.0;
@@ -818,15 +829,32 @@ int main(int argc, char **argv)
             failed = 1;
         }
     }
-    /* 3 */
+    /* 3: rounds of tinygpt's step right before PyTorch's, so that each ratio
+       compares two runs minutes apart at most; the table gives the median */
     memset(th, 0, sizeof th);
+    memset(pairs, 0, sizeof pairs);
     if (o.run_torch) {
-        for (i = 0; i < 2; i++) {
-            bench_progress(i ? "PyTorch, 2 threads" : "PyTorch, 1 thread");
-            bench_torch(&o, i + 1, &th[i]);
-            if (!th[i].ok) fprintf(stderr, "bench: the PyTorch run with %d thread(s) failed\n", i + 1);
-            else torch_ok = 1;
-        }
+        int round;
+        for (round = 0; round < o.rounds; round++)
+            for (i = 0; i < 2; i++) {
+                bench_torch_result t;
+                bench_train_result mine;
+                char what[64];
+                sprintf(what, "side by side, round %d of %d, %d thread%s", round + 1, o.rounds, i + 1, i ? "s" : "");
+                bench_progress(what);
+                memset(&mine, 0, sizeof mine);
+                if (i < nthr && o.torch_B == o.B && bench_train(&o, i + 1, &mine)) failed = 1;
+                bench_torch(&o, i + 1, &t);
+                if (!t.ok) {
+                    fprintf(stderr, "bench: the PyTorch run with %d thread(s) failed\n", i + 1);
+                    continue;
+                }
+                th[i] = t;
+                torch_ok = 1;
+                pairs[i].torch_ms[pairs[i].n] = t.ms;
+                pairs[i].mine_ms[pairs[i].n] = mine.ok ? mine.step_ms : 0.0;
+                pairs[i].n++;
+            }
     }
     bench_load(load_after, sizeof load_after);
 
@@ -918,17 +946,31 @@ int main(int argc, char **argv)
     if (!o.run_torch) {
         printf("   n/a: %s -c 'import torch' fails here (Debian: apt-get install python3-torch), or --no-torch\n", o.python);
     } else {
+        printf("   %d round%s, each: tinygpt's step (fresh model, %d warm-up + %d timed) then PyTorch's (the same);\n"
+               "   ms = median over rounds, ratio = median of the rounds' ratios\n",
+               o.rounds, o.rounds > 1 ? "s" : "", o.train_warmup, o.train_steps);
         printf("   %-7s %12s %12s %16s   %s\n", "threads", "tinygpt ms", "PyTorch ms", "tinygpt/PyTorch",
-               "(target <= 0.9; PyTorch's own thread count)");
+               "ratio in each round (target <= 0.9)");
         for (i = 0; i < 2; i++) {
-            double mine = (i < nthr && tr[i].ok && o.torch_B == o.B) ? tr[i].step_ms : 0.0;
+            double ratio[BENCH_MAX_ROUNDS], in_order[BENCH_MAX_ROUNDS], mine[BENCH_MAX_ROUNDS], theirs[BENCH_MAX_ROUNDS];
+            int r, n = 0;
+            for (r = 0; r < pairs[i].n; r++)
+                if (pairs[i].mine_ms[r] > 0.0) {
+                    mine[n] = pairs[i].mine_ms[r];
+                    theirs[n] = pairs[i].torch_ms[r];
+                    ratio[n] = in_order[n] = mine[n] / theirs[n];
+                    n++;
+                }
             printf("   %-7d", i + 1);
-            bench_print_num(mine, "%*.1f", 13);
-            bench_print_num(th[i].ok ? th[i].ms : 0.0, "%*.1f", 13);
-            if (mine > 0.0 && th[i].ok) printf("%17.2f", mine / th[i].ms); else printf("%17s", "n/a");
-            if (th[i].ok) printf("   (torch.get_num_threads() = %d)\n", th[i].threads); else printf("\n");
+            bench_print_num(n ? bench_median(mine, n) : 0.0, "%*.1f", 13);
+            bench_print_num(pairs[i].n ? bench_median(pairs[i].torch_ms, pairs[i].n) : 0.0, "%*.1f", 13);
+            if (n) printf("%17.2f   ", bench_median(ratio, n)); else printf("%17s   ", "n/a");
+            for (r = 0; r < n; r++) printf("%s%.2f", r ? " " : "", in_order[r]);
+            printf("\n");
         }
-        if (torch_ok) printf("   PyTorch: %s\n", th[0].ok ? th[0].info : th[1].info);
+        if (torch_ok)
+            printf("   PyTorch: torch.get_num_threads() = %d and %d; %s\n", th[0].threads, th[1].threads,
+                   th[0].ok ? th[0].info : th[1].info);
     }
 
     printf("\n4. sampling: tinygpt_generate, 1 thread, seed model (random init), temperature 1, tokens/s\n");
