@@ -1,7 +1,13 @@
 # tinygpt: make examples | make test | make clean
-# CC=clang works too. Release flags: -O3 and, where the compiler has them,
-# -march=native (the matmul relies on the compiler vectorising it) and -fopenmp.
-CC      ?= cc
+# Release flags: -O3 and, where the compiler has them, -march=native (the
+# matmul relies on the compiler vectorising it) and -fopenmp.
+# The compiler: clang when it is installed with a working OpenMP, else cc
+# (a seed-model training step measured 8-10% faster with clang 14 than with
+# gcc 12, at 1 and 2 threads; README "Compiler flags that matter"). CC=gcc,
+# CC=cc or any other on the command line wins.
+ifeq ($(origin CC),default)
+CC := $(shell echo 'int main(void){return 0;}' | clang -fopenmp -x c - -o /dev/null >/dev/null 2>&1 && echo clang || echo cc)
+endif
 CSTD    ?= -std=c99
 WARN    ?= -Wall -Wextra -pedantic
 NATIVE  := $(shell $(CC) -march=native -E -x c /dev/null >/dev/null 2>&1 && echo -march=native)
