@@ -1605,14 +1605,15 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
     for (bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H, t0, r, s;
         float *kt = tinygpt__thread_scratch(scratch, per_thread);
-        float *vh = kt + (size_t)hs * T;
-        float *dropped = vh + (size_t)hs * T;  /* TINYGPT__ATT_BLOCK rows of T */
+        float *v = kt + (size_t)hs * T;        /* value s at v + s*hs */
+        float *dropped = v + (size_t)hs * T;  /* TINYGPT__ATT_BLOCK rows of T */
         float *head_att = att + (size_t)bh * tri;
-        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs, *v = vh;
+        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
         tinygpt__transpose_head(kt, base + C, C3, T, hs);
-        tinygpt__copy_head(vh, base + 2 * C, C3, T, hs);
+        tinygpt__copy_head(v, base + 2 * C, C3, T, hs);
         for (t0 = 0; t0 < T; t0 += TINYGPT__ATT_BLOCK) {
-            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK, done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;
+            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK;
+            int done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;  /* scores s < done: the block's shared part */
             float *score[TINYGPT__ATT_BLOCK], *y[TINYGPT__ATT_BLOCK];
             const float *q[TINYGPT__ATT_BLOCK], *w[TINYGPT__ATT_BLOCK];
             for (r = 0; r < rows; r++) {
@@ -1678,7 +1679,8 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
         tinygpt__copy_head(dy, dout + (size_t)b * T * C + (size_t)h * hs, (size_t)C, T, hs);
         /* query rows t0..t0+3: d(scores) and dq */
         for (t0 = 0; t0 < T; t0 += TINYGPT__ATT_BLOCK) {
-            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK, done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;
+            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK;
+            int done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;  /* as in the forward */
             float *dpr[TINYGPT__ATT_BLOCK], *dsr[TINYGPT__ATT_BLOCK], *dq[TINYGPT__ATT_BLOCK];
             const float *dyr[TINYGPT__ATT_BLOCK], *dsc[TINYGPT__ATT_BLOCK];
             for (r = 0; r < rows; r++) {
