@@ -1114,6 +1114,17 @@ static float tinygpt__lanes_total(const float lane[TINYGPT__LANES])
     return s;
 }
 
+/* x[0] + ... + x[n-1] in those lanes (element i in lane i % TINYGPT__LANES). */
+static float tinygpt__lanes_sum(const float *x, int n)
+{
+    float lane[TINYGPT__LANES] = {0};
+    int i, j, whole = n - n % TINYGPT__LANES;
+    for (i = 0; i < whole; i += TINYGPT__LANES)
+        for (j = 0; j < TINYGPT__LANES; j++) lane[j] += x[i + j];
+    for (j = 0; j < n % TINYGPT__LANES; j++) lane[j] += x[whole + j];
+    return tinygpt__lanes_total(lane);
+}
+
 /* out = (inp - mean) * rstd * w + b per row of C; saves mean and rstd [N]. */
 static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                        const float *w, const float *b, int N, int C, int threads)
@@ -1124,12 +1135,8 @@ static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, con
     for (n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *y = out + (size_t)n * C;
-        float lm[TINYGPT__LANES] = {0}, lv[TINYGPT__LANES] = {0}, m, v, s;
+        float lv[TINYGPT__LANES] = {0}, m = tinygpt__lanes_sum(x, C) / (float)C, v, s;
         int i, j, whole = C - C % TINYGPT__LANES;
-        for (i = 0; i < whole; i += TINYGPT__LANES)
-            for (j = 0; j < TINYGPT__LANES; j++) lm[j] += x[i + j];
-        for (j = 0; j < C % TINYGPT__LANES; j++) lm[j] += x[whole + j];
-        m = tinygpt__lanes_total(lm) / (float)C;
         for (i = 0; i < whole; i += TINYGPT__LANES)
             for (j = 0; j < TINYGPT__LANES; j++) lv[j] += (x[i + j] - m) * (x[i + j] - m);
         for (j = 0; j < C % TINYGPT__LANES; j++) lv[j] += (x[whole + j] - m) * (x[whole + j] - m);
@@ -1554,11 +1561,7 @@ static const float *tinygpt__attention_weights(float *row, float *dropped, const
     for (; s < n; s++) lane[0] = tinygpt__select(row[s] > lane[0], row[s], lane[0]);
     for (j = 0; j < TINYGPT__LANES; j++) if (lane[j] > maxv) maxv = lane[j];
     for (s = 0; s < n; s++) row[s] = tinygpt__exp_of_minus(maxv - row[s]);
-    for (j = 0; j < TINYGPT__LANES; j++) lane[j] = 0.0f;
-    for (s = 0; s + TINYGPT__LANES <= n; s += TINYGPT__LANES)
-        for (j = 0; j < TINYGPT__LANES; j++) lane[j] += row[s + j];
-    for (; s < n; s++) lane[0] += row[s];
-    inv = 1.0f / tinygpt__lanes_total(lane);
+    inv = 1.0f / tinygpt__lanes_sum(row, n);
     for (s = 0; s < n; s++) row[s] *= inv;
     if (!(p > 0.0f)) return row;
     for (s = 0; s < n; s++) dropped[s] = row[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
