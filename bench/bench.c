@@ -708,6 +708,36 @@ done:
     return r;
 }
 
+/* The bandwidth a cached token is bound by: each one streams every parameter
+   once, so a plain sum over the parameters, timed the same way, bounds the
+   tokens/s any one-thread sampler of this model reaches on this machine.
+   Bytes per second, median of reps runs of at least min_s each. */
+static volatile float bench_sink;
+static double bench_read_rate(const float *p, size_t n, double min_s, int reps)
+{
+    double *t = (double *)bench_alloc((size_t)reps * sizeof(double)), rate;
+    float lane[32] = {0}, sink = 0.0f;  /* 32 sums: not bound by the adds' latency (16 were, at 45 GB/s from L2) */
+    int rep, j, passes = 1;
+    for (rep = -1; rep < reps; rep++) {  /* run -1: a warm-up, untimed */
+        double t0 = bench_now();
+        int k;
+        for (k = 0; k < passes || bench_now() - t0 < min_s; k++) {
+            size_t i = 0;
+            for (; i + 32 <= n; i += 32)
+                for (j = 0; j < 32; j++) lane[j] += p[i + j];
+            for (; i < n; i++) sink += p[i];
+        }
+        if (rep < 0) continue;
+        if (rep == 0) passes = k;  /* later runs repeat the first run's count */
+        t[rep] = (bench_now() - t0) / k;
+    }
+    for (j = 0; j < 32; j++) sink += lane[j];
+    rate = (double)n * sizeof(float) / bench_median(t, reps);
+    free(t);
+    bench_sink = sink;  /* the sum is used, so the loop stays */
+    return rate;
+}
+
 /* How many of n tokens sampled with and without the cache agree (same seed). */
 static int bench_cache_agreement(tinygpt_model *model, int n)
 {
@@ -762,6 +792,7 @@ int main(int argc, char **argv)
     char load_before[64], load_after[64], script[1024];
     const char *env_quick = getenv("BENCH_QUICK");
     int i, s, f, failed = 0, nthr = bench_threads_available() ? 2 : 1, have_cache = 0, torch_ok = 0, agree = 0;
+    double read_rate = 0.0, param_bytes = 0.0;
 
     bench_opts_full(&o);
     if (env_quick && env_quick[0] && strcmp(env_quick, "0") != 0) bench_opts_quick(&o);
@@ -824,6 +855,8 @@ int main(int argc, char **argv)
                 }
             }
             if (have_cache) agree = bench_cache_agreement(&model, o.grow_to - 1);
+            param_bytes = (double)model.num_params * sizeof(float);
+            read_rate = bench_read_rate(model.params, model.num_params, o.gen_seconds, o.gen_reps);
             tinygpt_model_free(&model);
         } else {
             failed = 1;
@@ -994,6 +1027,12 @@ int main(int argc, char **argv)
                agree == o.grow_to - 1 ? "" : "  (DIFFER: issue 4 wants them equal)");
     } else {
         printf("   with KV cache: n/a: this tinygpt.h has no cache switch (see KV CACHE SPOT in bench.c)\n");
+    }
+    if (read_rate > 0.0) {
+        double bound = read_rate / param_bytes;
+        printf("   bound: a token streams all %.1f MiB of parameters; a plain sum over them runs at %.1f GB/s\n"
+               "   here, so at most %.0f tokens/s; the cached growing row is %.0f%% of that\n",
+               bench_mib(param_bytes), read_rate * 1e-9, bound, 100.0 * gen_cached[1].tokens_per_s / bound);
     }
     printf("   target with the cache: >= 3000 tokens/s\n");
     printf("\n5. memory of seed-configuration training, B=%d (MiB)\n", o.B);
