@@ -660,54 +660,6 @@ static double bench_generate_once(tinygpt_model *model, const int32_t *context, 
     return bench_now() - t0;
 }
 
-typedef struct { double tokens_per_s; int n_new, calls; } bench_gen_result;
-
-/* Tokens/s of tinygpt_generate from `ctx` random context tokens, median of
-   reps timed runs. n_new > 0: that many new tokens per call, and as many
-   calls per run as make it last min_s. n_new == 0: one call per run, with
-   the token count doubled until a call lasts min_s (so a cache's one-off
-   prefill is amortised as a long generation would amortise it). */
-static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new, double min_s, int reps)
-{
-    bench_gen_result r;
-    tinygpt_rng data;
-    int32_t *context = (int32_t *)bench_alloc((size_t)ctx * sizeof(int32_t)), *out = NULL;
-    double *t = (double *)bench_alloc((size_t)reps * sizeof(double)), probe;
-    int rep, k, cap = 4096;
-    r.tokens_per_s = -1.0;
-    r.calls = 1;
-    tinygpt_rng_seed(&data, 11);
-    bench_random_tokens(context, (size_t)ctx, &data);
-    out = (int32_t *)bench_alloc((size_t)cap * sizeof(int32_t));
-    if (bench_generate_once(model, context, ctx, 1, 12, out) < 0.0) goto done;  /* warm-up */
-    if (n_new > 0) {
-        probe = bench_generate_once(model, context, ctx, n_new, 12, out);
-        if (probe < 0.0) goto done;
-        while (r.calls < 1000 && probe * r.calls < min_s) r.calls++;
-    } else {
-        for (n_new = 8;; n_new *= 2) {
-            probe = bench_generate_once(model, context, ctx, n_new, 12, out);
-            if (probe < 0.0) goto done;
-            if (probe >= min_s || n_new * 2 > cap) break;
-        }
-    }
-    r.n_new = n_new;
-    for (rep = 0; rep < reps; rep++) {
-        t[rep] = 0.0;
-        for (k = 0; k < r.calls; k++) {
-            double dt = bench_generate_once(model, context, ctx, n_new, 13 + (uint64_t)rep, out);
-            if (dt < 0.0) goto done;
-            t[rep] += dt;
-        }
-    }
-    r.tokens_per_s = (double)n_new * r.calls / bench_median(t, reps);
-done:
-    free(context);
-    free(out);
-    free(t);
-    return r;
-}
-
 /* The bandwidth a cached token is bound by: each one streams every parameter
    once, so a plain sum over the parameters, timed the same way, bounds the
    tokens/s any one-thread sampler of this model reaches on this machine.
@@ -737,6 +689,74 @@ static double bench_read_rate(const float *p, size_t n, double min_s, int reps)
     bench_sink = sink;  /* the sum is used, so the loop stays */
     return rate;
 }
+
+typedef struct {
+    double tokens_per_s;
+    int n_new, calls;
+    double read_rate;  /* with a bound: median bytes/s of bench_read_rate over the parameters */
+    double share;      /* median over runs of tokens/s over that run's bound */
+} bench_gen_result;
+
+/* Tokens/s of tinygpt_generate from `ctx` random context tokens, median of
+   reps timed runs. n_new > 0: that many new tokens per call, and as many
+   calls per run as make it last min_s. n_new == 0: one call per run, with
+   the token count doubled until a call lasts min_s (so a cache's one-off
+   prefill is amortised as a long generation would amortise it). With
+   `bound`, each timed run is followed by bench_read_rate's run, so that each
+   share compares two measurements seconds apart. */
+static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new, double min_s, int reps,
+                                       int bound)
+{
+    bench_gen_result r;
+    tinygpt_rng data;
+    int32_t *context = (int32_t *)bench_alloc((size_t)ctx * sizeof(int32_t)), *out = NULL;
+    double *t = (double *)bench_alloc(3 * (size_t)reps * sizeof(double)), probe;
+    double *rate = t + reps, *share = rate + reps;
+    int rep, k, cap = 4096;
+    r.tokens_per_s = -1.0;
+    r.read_rate = r.share = 0.0;
+    r.calls = 1;
+    tinygpt_rng_seed(&data, 11);
+    bench_random_tokens(context, (size_t)ctx, &data);
+    out = (int32_t *)bench_alloc((size_t)cap * sizeof(int32_t));
+    if (bench_generate_once(model, context, ctx, 1, 12, out) < 0.0) goto done;  /* warm-up */
+    if (n_new > 0) {
+        probe = bench_generate_once(model, context, ctx, n_new, 12, out);
+        if (probe < 0.0) goto done;
+        while (r.calls < 1000 && probe * r.calls < min_s) r.calls++;
+    } else {
+        for (n_new = 8;; n_new *= 2) {
+            probe = bench_generate_once(model, context, ctx, n_new, 12, out);
+            if (probe < 0.0) goto done;
+            if (probe >= min_s || n_new * 2 > cap) break;
+        }
+    }
+    r.n_new = n_new;
+    for (rep = 0; rep < reps; rep++) {
+        t[rep] = 0.0;
+        for (k = 0; k < r.calls; k++) {
+            double dt = bench_generate_once(model, context, ctx, n_new, 13 + (uint64_t)rep, out);
+            if (dt < 0.0) goto done;
+            t[rep] += dt;
+        }
+        if (bound) {
+            double bytes = (double)model->num_params * sizeof(float);
+            rate[rep] = bench_read_rate(model->params, model->num_params, min_s, 1);
+            share[rep] = (double)n_new * r.calls / t[rep] / (rate[rep] / bytes);
+        }
+    }
+    r.tokens_per_s = (double)n_new * r.calls / bench_median(t, reps);
+    if (bound) {
+        r.read_rate = bench_median(rate, reps);
+        r.share = bench_median(share, reps);
+    }
+done:
+    free(context);
+    free(out);
+    free(t);
+    return r;
+}
+
 
 /* How many of n tokens sampled with and without the cache agree (same seed). */
 static int bench_cache_agreement(tinygpt_model *model, int n)
@@ -792,7 +812,7 @@ int main(int argc, char **argv)
     char load_before[64], load_after[64], script[1024];
     const char *env_quick = getenv("BENCH_QUICK");
     int i, s, f, failed = 0, nthr = bench_threads_available() ? 2 : 1, have_cache = 0, torch_ok = 0, agree = 0;
-    double read_rate = 0.0, param_bytes = 0.0;
+    double param_bytes = 0.0;
 
     bench_opts_full(&o);
     if (env_quick && env_quick[0] && strcmp(env_quick, "0") != 0) bench_opts_quick(&o);
@@ -848,15 +868,14 @@ int main(int argc, char **argv)
                 if (o.quick && i == 0) n_new = 2;
                 bench_progress(i == 0 ? "sampling, full context" : "sampling, growing context");
                 bench_set_kv_cache(&model, 0);
-                gen_plain[i] = bench_generate(&model, ctx, n_new, o.gen_seconds, o.gen_reps);
+                gen_plain[i] = bench_generate(&model, ctx, n_new, o.gen_seconds, o.gen_reps, 0);
                 if (bench_set_kv_cache(&model, 1)) {
                     have_cache = 1;
-                    gen_cached[i] = bench_generate(&model, ctx, n_new, o.gen_seconds, o.gen_reps);
+                    gen_cached[i] = bench_generate(&model, ctx, n_new, o.gen_seconds, o.gen_reps, i == 1);
                 }
             }
             if (have_cache) agree = bench_cache_agreement(&model, o.grow_to - 1);
             param_bytes = (double)model.num_params * sizeof(float);
-            read_rate = bench_read_rate(model.params, model.num_params, o.gen_seconds, o.gen_reps);
             tinygpt_model_free(&model);
         } else {
             failed = 1;
@@ -1028,11 +1047,12 @@ int main(int argc, char **argv)
     } else {
         printf("   with KV cache: n/a: this tinygpt.h has no cache switch (see KV CACHE SPOT in bench.c)\n");
     }
-    if (read_rate > 0.0) {
-        double bound = read_rate / param_bytes;
-        printf("   bound: a token streams all %.1f MiB of parameters; a plain sum over them runs at %.1f GB/s\n"
-               "   here, so at most %.0f tokens/s; the cached growing row is %.0f%% of that\n",
-               bench_mib(param_bytes), read_rate * 1e-9, bound, 100.0 * gen_cached[1].tokens_per_s / bound);
+    if (gen_cached[1].read_rate > 0.0) {
+        printf("   bound: a token streams all %.1f MiB of parameters; a plain sum over them, run after each\n"
+               "   timed run, went at %.1f GB/s (median): at most %.0f tokens/s. The cached growing row\n"
+               "   reached %.0f%% of the bound of its own run (median over runs)\n",
+               bench_mib(param_bytes), gen_cached[1].read_rate * 1e-9, gen_cached[1].read_rate / param_bytes,
+               100.0 * gen_cached[1].share);
     }
     printf("   target with the cache: >= 3000 tokens/s\n");
     printf("\n5. memory of seed-configuration training, B=%d (MiB)\n", o.B);
