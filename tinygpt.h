@@ -904,21 +904,17 @@ static float tinygpt__vsum(tinygpt__vf v)
 TINYGPT__CONTRACT
 static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K)
 {
-    int j = 0, k, kv = K - K % TINYGPT__VL;  /* [0, kv) in vectors, the rest one by one */
-    /* Four rows at a time, named sums so they stay in registers. */
-    for (; j + 4 <= nrows; j += 4) {
-        const float *w0 = w + (size_t)j * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+    int q = nrows / 4, j, k, kv = K - K % TINYGPT__VL;  /* [0, kv) in vectors, the rest one by one */
+    /* Rows j, j+q, j+2q and j+3q together, named sums so they stay in
+       registers. Sampling streams every weight once per token; so chosen, the
+       four rows are four long sequential streams that the hardware prefetcher
+       follows (four neighbouring rows made 1 KB runs it lost: 1.3x tokens/s). */
+    for (j = 0; j < q; j++) {
+        const float *w0 = w + (size_t)j * ldw, *w1 = w0 + (size_t)q * ldw;
+        const float *w2 = w1 + (size_t)q * ldw, *w3 = w2 + (size_t)q * ldw;
         tinygpt__vf s0, s1, s2, s3, xv, v;
         float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
         memset(&s0, 0, sizeof s0); s1 = s0; s2 = s0; s3 = s0;
-        /* Ask for the next four rows while these are summed: sampling streams
-           every weight once per token, and four short rows at a time are too
-           short for the hardware's prefetcher (measured 1.5-2x tokens/s). */
-        if (j + 8 <= nrows) {
-            const char *next = (const char *)(w3 + ldw);
-            size_t o, bytes = 4 * ldw * sizeof(float);
-            for (o = 0; o < bytes; o += 64) __builtin_prefetch(next + o);
-        }
         for (k = 0; k < kv; k += TINYGPT__VL) {
             memcpy(&xv, x + k, sizeof xv);
             memcpy(&v, w0 + k, sizeof v); s0 += xv * v;
@@ -928,11 +924,11 @@ static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t
         }
         for (; k < K; k++) { t0 += x[k] * w0[k]; t1 += x[k] * w1[k]; t2 += x[k] * w2[k]; t3 += x[k] * w3[k]; }
         out[j] += tinygpt__vsum(s0) + t0;
-        out[j + 1] += tinygpt__vsum(s1) + t1;
-        out[j + 2] += tinygpt__vsum(s2) + t2;
-        out[j + 3] += tinygpt__vsum(s3) + t3;
+        out[j + q] += tinygpt__vsum(s1) + t1;
+        out[j + 2 * q] += tinygpt__vsum(s2) + t2;
+        out[j + 3 * q] += tinygpt__vsum(s3) + t3;
     }
-    for (; j < nrows; j++) out[j] += tinygpt__dot(x, w + (size_t)j * ldw, K);
+    for (j = 4 * q; j < nrows; j++) out[j] += tinygpt__dot(x, w + (size_t)j * ldw, K);
 }
 #else
 static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K)
