@@ -281,9 +281,8 @@ typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 2
 #ifdef _OPENMP
 #include <omp.h>
 #define TINYGPT__PRAGMA(x) _Pragma(#x)
-/* if(): a loop given one thread runs as a plain loop, without a parallel
-   region (the sampling cache's single-row ops are all such; with regions of
-   one thread, cached sampling measured about 25% fewer tokens/s) */
+/* if(): a loop given one thread skips the thread team (still not free:
+   the sampling cache's single-row ops therefore have no parallel loops) */
 #define TINYGPT__PARALLEL_FOR(nthreads) \
     TINYGPT__PRAGMA(omp parallel for schedule(static) if((nthreads) > 1) num_threads(nthreads))
 #else
@@ -1091,6 +1090,15 @@ static void tinygpt__linear_forward(float *out, const float *inp, const float *w
     }
 }
 
+/* One row of tinygpt__linear_forward (the sampling cache's): out[OC] =
+   W[OC,IC] x[IC] + bias, without a parallel loop. */
+static void tinygpt__linear_row(float *out, const float *x, const float *w, const float *bias, int IC, int OC)
+{
+    if (bias) memcpy(out, bias, (size_t)OC * sizeof(float));
+    else memset(out, 0, (size_t)OC * sizeof(float));
+    tinygpt__dot_rows(out, x, w, (size_t)IC, OC, IC);
+}
+
 /* dinp = dout W;  dw += dout^T inp;  dbias += column sums of dout. The one
    exception to "backward adds": in this model every linear's input feeds
    nothing else, so its gradient is written, and no caller has to zero it. */
@@ -1132,26 +1140,29 @@ static float tinygpt__lanes_sum(const float *x, int n)
 }
 
 /* out = (inp - mean) * rstd * w + b per row of C; saves mean and rstd [N]. */
+static void tinygpt__layernorm_row(float *y, float *mean, float *rstd, const float *x, const float *w,
+                                   const float *b, int C)
+{
+    float lv[TINYGPT__LANES] = {0}, m = tinygpt__lanes_sum(x, C) / (float)C, v, s;
+    int i, j, whole = C - C % TINYGPT__LANES;
+    for (i = 0; i < whole; i += TINYGPT__LANES)
+        for (j = 0; j < TINYGPT__LANES; j++) lv[j] += (x[i + j] - m) * (x[i + j] - m);
+    for (j = 0; j < C % TINYGPT__LANES; j++) lv[j] += (x[whole + j] - m) * (x[whole + j] - m);
+    v = tinygpt__lanes_total(lv) / (float)C;
+    s = 1.0f / sqrtf(v + 1e-5f);
+    for (i = 0; i < C; i++) y[i] = (x[i] - m) * s * w[i] + b[i];
+    *mean = m;
+    *rstd = s;
+}
+
 static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                        const float *w, const float *b, int N, int C, int threads)
 {
     int n;
     (void)threads;
     TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * C, threads))
-    for (n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        float *y = out + (size_t)n * C;
-        float lv[TINYGPT__LANES] = {0}, m = tinygpt__lanes_sum(x, C) / (float)C, v, s;
-        int i, j, whole = C - C % TINYGPT__LANES;
-        for (i = 0; i < whole; i += TINYGPT__LANES)
-            for (j = 0; j < TINYGPT__LANES; j++) lv[j] += (x[i + j] - m) * (x[i + j] - m);
-        for (j = 0; j < C % TINYGPT__LANES; j++) lv[j] += (x[whole + j] - m) * (x[whole + j] - m);
-        v = tinygpt__lanes_total(lv) / (float)C;
-        s = 1.0f / sqrtf(v + 1e-5f);
-        for (i = 0; i < C; i++) y[i] = (x[i] - m) * s * w[i] + b[i];
-        mean[n] = m;
-        rstd[n] = s;
-    }
+    for (n = 0; n < N; n++)
+        tinygpt__layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
 }
 
 /* dinp row by row, then dw and db (sums over rows) column by column: both
@@ -2663,30 +2674,33 @@ static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *m
 {
     const tinygpt_config *cfg = &model->config;
     int C = cfg->n_embd, H = cfg->n_head, hs = C / H, T = kc->cap, pos = kc->n, l, h, i;
-    float scale = 1.0f / sqrtf((float)hs), mean, rstd, *work = NULL;  /* one row: no packing */
+    float scale = 1.0f / sqrtf((float)hs), mean, rstd, grad;
     tinygpt__globals w = tinygpt__globals_at(model->params, cfg);
-    tinygpt__embedding_forward(kc->x, &token, w.wte, w.wpe + (size_t)pos * C, 1, 1, C, 1);
+    /* One row each, so the ops are written here without their parallel
+       loops: entering an OpenMP region, even one of one thread, cost about a
+       quarter of the tokens/s with clang's runtime. */
+    for (i = 0; i < C; i++) kc->x[i] = w.wte[(size_t)token * C + i] + w.wpe[(size_t)pos * C + i];
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer pw = tinygpt__layer_at(model->params, cfg, l);
         float *kt = kc->kt + (size_t)l * C * T, *v = kc->v + (size_t)l * T * C;
-        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, 1, C, 1);
-        tinygpt__linear_forward(kc->qkv, kc->ln, pw.qkv_w, pw.qkv_b, 1, C, 3 * C, work, 1);
+        tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, C);
+        tinygpt__linear_row(kc->qkv, kc->ln, pw.qkv_w, pw.qkv_b, C, 3 * C);
         for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = kc->qkv[C + i];
         memcpy(v + (size_t)pos * C, kc->qkv + 2 * C, (size_t)C * sizeof(float));
         for (h = 0; h < H; h++)
             tinygpt__attention_row(kc->atty + (size_t)h * hs, kc->att, NULL, kc->qkv + (size_t)h * hs,
                                    kt + (size_t)h * hs * T, (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs,
                                    scale, 0.0f, 0, 0);
-        tinygpt__linear_forward(kc->branch, kc->atty, pw.proj_w, pw.proj_b, 1, C, C, work, 1);
-        tinygpt__residual_forward(kc->x, kc->x, kc->branch, (size_t)C, 0.0f, 0, 1);
-        tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, 1, C, 1);
-        tinygpt__linear_forward(kc->fc, kc->ln, pw.fc_w, pw.fc_b, 1, C, 4 * C, work, 1);
-        tinygpt__gelu_forward(kc->gelu, kc->fc, 4 * (size_t)C, 1);
-        tinygpt__linear_forward(kc->branch, kc->gelu, pw.mlp_proj_w, pw.mlp_proj_b, 1, 4 * C, C, work, 1);
-        tinygpt__residual_forward(kc->x, kc->x, kc->branch, (size_t)C, 0.0f, 0, 1);
+        tinygpt__linear_row(kc->branch, kc->atty, pw.proj_w, pw.proj_b, C, C);
+        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
+        tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, C);
+        tinygpt__linear_row(kc->fc, kc->ln, pw.fc_w, pw.fc_b, C, 4 * C);
+        for (i = 0; i < 4 * C; i++) kc->gelu[i] = tinygpt__gelu_eval(kc->fc[i], &grad);
+        tinygpt__linear_row(kc->branch, kc->gelu, pw.mlp_proj_w, pw.mlp_proj_b, 4 * C, C);
+        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
     }
-    tinygpt__layernorm_forward(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, 1, C, 1);
-    tinygpt__linear_forward(kc->logits, kc->ln, w.lm_head, NULL, 1, C, cfg->vocab_size, work, 1);
+    tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, C);
+    tinygpt__linear_row(kc->logits, kc->ln, w.lm_head, NULL, C, cfg->vocab_size);
     kc->n++;
 }
 
