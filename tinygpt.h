@@ -1139,7 +1139,7 @@ static float tinygpt__lanes_sum(const float *x, int n)
     return tinygpt__lanes_total(lane);
 }
 
-/* out = (inp - mean) * rstd * w + b per row of C; saves mean and rstd [N]. */
+/* One row of C: y = (x - mean) * rstd * w + b, and its mean and rstd. */
 static void tinygpt__layernorm_row(float *y, float *mean, float *rstd, const float *x, const float *w,
                                    const float *b, int C)
 {
@@ -1155,6 +1155,7 @@ static void tinygpt__layernorm_row(float *y, float *mean, float *rstd, const flo
     *rstd = s;
 }
 
+/* out = (inp - mean) * rstd * w + b per row of C; saves mean and rstd [N]. */
 static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                                        const float *w, const float *b, int N, int C, int threads)
 {

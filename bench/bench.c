@@ -661,33 +661,25 @@ static double bench_generate_once(tinygpt_model *model, const int32_t *context, 
 }
 
 /* The memory rate cached sampling is measured against: each token streams
-   every parameter once, so a plain sum over the parameters, timed the same
-   way, says what tokens/s this machine's memory allows at that moment.
-   Bytes per second, median of reps runs of at least min_s each. */
+   every parameter once, so a plain sum over the parameters says what tokens/s
+   this machine's memory allows at that moment. Bytes per second over passes
+   lasting at least min_s, after one untimed pass. */
 static volatile float bench_sink;
-static double bench_read_rate(const float *p, size_t n, double min_s, int reps)
+static double bench_read_rate(const float *p, size_t n, double min_s)
 {
-    double *t = (double *)bench_alloc((size_t)reps * sizeof(double)), rate;
     float lane[32] = {0}, sink = 0.0f;  /* 32 sums: not bound by the adds' latency (16 were, at 45 GB/s from L2) */
-    int rep, j, passes = 1;
-    for (rep = -1; rep < reps; rep++) {  /* run -1: a warm-up, untimed */
-        double t0 = bench_now();
-        int k;
-        for (k = 0; k < passes || bench_now() - t0 < min_s; k++) {
-            size_t i = 0;
-            for (; i + 32 <= n; i += 32)
-                for (j = 0; j < 32; j++) lane[j] += p[i + j];
-            for (; i < n; i++) sink += p[i];
-        }
-        if (rep < 0) continue;
-        if (rep == 0) passes = k;  /* later runs repeat the first run's count */
-        t[rep] = (bench_now() - t0) / k;
+    double t0 = 0.0;
+    int j, k;
+    for (k = -1; k < 1 || bench_now() - t0 < min_s; k++) {  /* pass -1: the warm-up */
+        size_t i = 0;
+        if (k == 0) t0 = bench_now();
+        for (; i + 32 <= n; i += 32)
+            for (j = 0; j < 32; j++) lane[j] += p[i + j];
+        for (; i < n; i++) sink += p[i];
     }
     for (j = 0; j < 32; j++) sink += lane[j];
-    rate = (double)n * sizeof(float) / bench_median(t, reps);
-    free(t);
     bench_sink = sink;  /* the sum is used, so the loop stays */
-    return rate;
+    return (double)n * sizeof(float) * k / (bench_now() - t0);
 }
 
 typedef struct {
@@ -741,7 +733,7 @@ static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new,
         }
         if (memory_rate) {
             double bytes = (double)model->num_params * sizeof(float);
-            rate[rep] = bench_read_rate(model->params, model->num_params, min_s, 1);
+            rate[rep] = bench_read_rate(model->params, model->num_params, min_s);
             share[rep] = (double)n_new * r.calls / t[rep] / (rate[rep] / bytes);
         }
     }
@@ -756,7 +748,6 @@ done:
     free(t);
     return r;
 }
-
 
 /* How many of n tokens sampled with and without the cache agree (same seed). */
 static int bench_cache_agreement(tinygpt_model *model, int n)
