@@ -2188,8 +2188,13 @@ static int tinygpt__check_tokens(const int32_t *ids, size_t n, int V, const char
 }
 
 /* The forward pass; *loss (if targets) in double for exact averaging. */
+/* What a forward is for: evaluation (dropout off), training (dropout on), or
+   the sampling cache's prefill, which needs every layer's keys and values but
+   not the last layer's outputs: it stops after the last layer's qkv. */
+enum { TINYGPT__FWD_EVAL, TINYGPT__FWD_TRAIN, TINYGPT__FWD_PREFILL };
+
 static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const int32_t *targets,
-                            int B, int T, int training, double *loss, tinygpt_error *err)
+                            int B, int T, int mode, double *loss, tinygpt_error *err)
 {
     const tinygpt_config *cfg = &model->config;
     int C = cfg->n_embd, V = cfg->vocab_size, H = cfg->n_head, threads = tinygpt__threads(model), l;
@@ -2214,9 +2219,9 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     a->has_targets = targets != NULL;
     memcpy(a->inputs, inputs, N * sizeof(int32_t));
     if (targets) memcpy(a->targets, targets, N * sizeof(int32_t));
-    p = training ? model->train.dropout : 0.0f;
+    p = mode == TINYGPT__FWD_TRAIN ? model->train.dropout : 0.0f;
     a->dropout = p;
-    a->dropout_seed = training ? tinygpt_rng_u64(&model->rng) : 0;
+    a->dropout_seed = mode == TINYGPT__FWD_TRAIN ? tinygpt_rng_u64(&model->rng) : 0;
 
     /* x = dropout(wte[token] + wpe[position]) */
     tinygpt__embedding_forward(a->resid, inputs, w.wte, w.wpe, B, T, C, threads);
@@ -2228,6 +2233,7 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
         tinygpt__layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, la.resid_in, pw.ln1_w, pw.ln1_b, (int)N, C,
                                    threads);
         tinygpt__linear_forward(la.qkv, la.ln1, pw.qkv_w, pw.qkv_b, (int)N, C, 3 * C, a->work, threads);
+        if (mode == TINYGPT__FWD_PREFILL && l == cfg->n_layer - 1) return 0;
         tinygpt__attention_forward(la.atty, la.att, a->attn_scratch, la.qkv, B, T, C, H, p,
                                    tinygpt__site_seed(a->dropout_seed, 1 + 3 * l), threads);
         tinygpt__linear_forward(a->branch, la.atty, pw.proj_w, pw.proj_b, (int)N, C, C, a->work, threads);
@@ -2256,7 +2262,8 @@ TINYGPT_DEF int tinygpt_forward(tinygpt_model *model, const int32_t *inputs, con
                                 int B, int T, int training, float *loss, tinygpt_error *err)
 {
     double l = 0.0;
-    if (tinygpt__forward(model, inputs, targets, B, T, training, &l, err)) return -1;
+    if (tinygpt__forward(model, inputs, targets, B, T, training ? TINYGPT__FWD_TRAIN : TINYGPT__FWD_EVAL, &l, err))
+        return -1;
     if (loss) *loss = (float)l;
     return 0;
 }
@@ -2428,7 +2435,7 @@ TINYGPT_DEF int tinygpt_train_step(tinygpt_model *model, const int32_t *inputs,
                                    tinygpt_error *err)
 {
     double l;
-    if (tinygpt__forward(model, inputs, targets, B, T, 1, &l, err)) return -1;
+    if (tinygpt__forward(model, inputs, targets, B, T, TINYGPT__FWD_TRAIN, &l, err)) return -1;
     if (loss) *loss = (float)l;
     if (!(l <= DBL_MAX)) {  /* say where it comes from: a bad parameter, or overflow */
         tinygpt__tensor t;
@@ -2522,7 +2529,7 @@ TINYGPT_DEF int tinygpt_estimate_loss(tinygpt_model *model, const int32_t *token
     for (it = 0; it < iters; it++) {
         double l;
         if (tinygpt_get_batch(tokens, n, B, T, rng, x, x + rows, err) ||
-            tinygpt__forward(model, x, x + rows, B, T, 0, &l, err)) {
+            tinygpt__forward(model, x, x + rows, B, T, TINYGPT__FWD_EVAL, &l, err)) {
             tinygpt_free(x);
             return -1;
         }
@@ -2557,7 +2564,7 @@ TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tok
             memcpy(x + b * T, tokens + (k + b) * T, T * sizeof(int32_t));
             memcpy(x + ok_rows + b * T, tokens + (k + b) * T + 1, T * sizeof(int32_t));
         }
-        if (tinygpt__forward(model, x, x + ok_rows, (int)nb, (int)T, 0, &l, err)) {
+        if (tinygpt__forward(model, x, x + ok_rows, (int)nb, (int)T, TINYGPT__FWD_EVAL, &l, err)) {
             tinygpt_free(x);
             return -1;
         }
@@ -2616,7 +2623,7 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
    window, so the next token costs one row through the model (O(window) in
    attention) instead of a forward over the whole window. Positions are
    absolute (learned embeddings), so when the window slides every cached entry
-   changes and the cache is rebuilt from a full forward. It holds `cap`
+   changes and the cache is rebuilt by a prefill forward. It holds `cap`
    positions: the longest the window gets in this call, at most block_size. */
 typedef struct {
     float *kt;                 /* [L, C, cap]: keys, transposed as attention_row takes them */
@@ -2741,19 +2748,23 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     while (produced < max_new_tokens) {
         int32_t next;
         const float *logits;
-        if (use_cache && kc.n == (int)n - 1) {  /* only the newest token is new */
-            tinygpt__kv_cache_step(&kc, model, window[n - 1]);
-            logits = kc.logits;
-        } else {
-            if (tinygpt__forward(model, window, NULL, 1, (int)n, 0, NULL, err)) {
+        /* with the cache, the newest token takes one step through it; when the
+           cache does not hold every older token (the first token, or the window
+           slid), a prefill forward over those rebuilds it first */
+        int stale = use_cache && kc.n != (int)n - 1;
+        if (!use_cache || stale) {
+            int rows = use_cache ? (int)n - 1 : (int)n;
+            if (tinygpt__forward(model, window, NULL, 1, rows,
+                                 use_cache ? TINYGPT__FWD_PREFILL : TINYGPT__FWD_EVAL, NULL, err)) {
                 tinygpt_free(window);
                 tinygpt_free(cand);
                 tinygpt_free(kc.kt);
                 return -1;
             }
-            if (use_cache) tinygpt__kv_cache_fill(&kc, model, (int)n);
-            logits = model->acts->logits + (n - 1) * (size_t)V;
+            if (use_cache) tinygpt__kv_cache_fill(&kc, model, rows);
         }
+        if (use_cache) tinygpt__kv_cache_step(&kc, model, window[n - 1]);
+        logits = use_cache ? kc.logits : model->acts->logits + (n - 1) * (size_t)V;
         next = tinygpt__sample(logits, V, temperature, top_k, top_p, rng, cand);
         if (out) out[produced] = next;
         produced++;
