@@ -798,7 +798,6 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, cons
 {
     tinygpt__vf acc[TINYGPT_MR][2], b0, b1;
     int p, i;
-    for (i = 0; i < TINYGPT_MR; i++) { memset(&acc[i][0], 0, sizeof b0); memset(&acc[i][1], 0, sizeof b0); }
     /* The tile of C added to at the end was last touched a whole pass ago
        and is in L3 or memory by now: ask for it while the sums run (5-15%
        on the products that take two passes over K, both compilers). */
@@ -807,25 +806,38 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, cons
             __builtin_prefetch(c + (size_t)i * ldc);
             __builtin_prefetch(c + (size_t)i * ldc + TINYGPT_NR - 1);
         }
-    for (p = 0; p < kc; p++) {
-        memcpy(&b0, b, sizeof b0);  /* memcpy: no alignment or aliasing assumptions */
-        memcpy(&b1, b + TINYGPT__VL, sizeof b1);
-        for (i = 0; i < TINYGPT_MR; i++) {
-            acc[i][0] += a[i] * b0;  /* scalar times vector: the scalar is broadcast */
-            acc[i][1] += a[i] * b1;
-        }
+    /* The sums start from the first k's products (kc >= 1), not from zeros:
+       gcc zeroed them with 16-byte stores to the stack and reloaded them as
+       32-byte vectors, a failed store-to-load forward per sum that took a
+       fifth of the kernel's time on K = 256 products. */
+    memcpy(&b0, b, sizeof b0);  /* memcpy: no alignment or aliasing assumptions */
+    memcpy(&b1, b + TINYGPT__VL, sizeof b1);
+    for (i = 0; i < TINYGPT_MR; i++) {
+        acc[i][0] = a[i] * b0;  /* scalar times vector: the scalar is broadcast */
+        acc[i][1] = a[i] * b1;
+    }
+    for (p = 1; p < kc; p++) {
         a += TINYGPT_MR;
         b += TINYGPT_NR;
+        memcpy(&b0, b, sizeof b0);
+        memcpy(&b1, b + TINYGPT__VL, sizeof b1);
+        for (i = 0; i < TINYGPT_MR; i++) {
+            acc[i][0] += a[i] * b0;
+            acc[i][1] += a[i] * b1;
+        }
     }
     for (i = 0; i < TINYGPT_MR; i++, c += ldc) {
+        b0 = acc[i][0];  /* copies, so the tile's address is never taken and it stays in registers */
+        b1 = acc[i][1];
         if (accumulate) {
-            memcpy(&b0, c, sizeof b0);
-            memcpy(&b1, c + TINYGPT__VL, sizeof b1);
-            acc[i][0] += b0;
-            acc[i][1] += b1;
+            tinygpt__vf c0, c1;
+            memcpy(&c0, c, sizeof c0);
+            memcpy(&c1, c + TINYGPT__VL, sizeof c1);
+            b0 += c0;
+            b1 += c1;
         }
-        memcpy(c, &acc[i][0], sizeof b0);
-        memcpy(c + TINYGPT__VL, &acc[i][1], sizeof b1);
+        memcpy(c, &b0, sizeof b0);
+        memcpy(c + TINYGPT__VL, &b1, sizeof b1);
     }
 }
 #else
