@@ -792,11 +792,8 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
    tile (mr < MR or nr < NR) goes through `edge`, and the caller copies the
    part that exists. */
 #ifdef TINYGPT__VECTOR_EXT
-/* always_inline: gcc does not inline a function with an optimize attribute
-   (TINYGPT__CONTRACT) into one without, and the call kept the tile out of
-   registers at both ends (forced inline: 1.05-1.4x on the products with gcc) */
-TINYGPT__CONTRACT __attribute__((always_inline))
-static inline void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, const float *TINYGPT__RESTRICT b,
+TINYGPT__CONTRACT
+static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, const float *TINYGPT__RESTRICT b,
                                   float *TINYGPT__RESTRICT c, size_t ldc, int accumulate)
 {
     tinygpt__vf acc[TINYGPT_MR][2], b0, b1;
@@ -876,7 +873,10 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, cons
 }
 #endif
 
-/* One MC x KC block of A against the packed KC x nc panel of B. */
+/* One MC x KC block of A against the packed KC x nc panel of B. Marked as
+   the micro-kernel is: gcc inlines a function with an optimize attribute only
+   into one with the same, and the call kept the tile out of registers. */
+TINYGPT__CONTRACT
 static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const float *bp,
                                   int mc, int nc, int kc, int accumulate)
 {
