@@ -763,12 +763,34 @@ static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0,
 /* Copies rows [p0, p0+kc) x cols [j0, j0+nc) of B into NR-column slivers;
    columns past nc are zero. Row by row when B's rows are contiguous (cs =
    1), else column by column (B a transpose: each column is contiguous). */
+#define TINYGPT__PACK_GROUP 8
 static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc, int threads)
 {
-    int sliver, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR;
+    int sliver, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR, done = 0;
     (void)threads;
+    if (b.cs == 1 && b.rs >= 4096 / sizeof(float)) {
+        /* Rows a page or more apart: sliver by sliver, the copy read one
+           line from each of kc rows, lines that share a few cache sets, so
+           every sliver fetched its rows' lines again from L3. Row by row
+           across a group of slivers reads GROUP * NR floats in a run
+           instead (mlp proj dW, 256 x 1024 x 4096: 1.12x with gcc, 1.15x
+           with clang at 2 threads). */
+        int full = nc / TINYGPT_NR, group, ngroups = (full + TINYGPT__PACK_GROUP - 1) / TINYGPT__PACK_GROUP;
+        TINYGPT__PARALLEL_FOR(threads)
+        for (group = 0; group < ngroups; group++) {
+            int first = group * TINYGPT__PACK_GROUP, p, g;
+            int last = first + TINYGPT__PACK_GROUP < full ? first + TINYGPT__PACK_GROUP : full;
+            for (p = 0; p < kc; p++) {
+                const float *row = b.p + (size_t)(p0 + p) * b.rs + (size_t)j0;
+                for (g = first; g < last; g++)
+                    memcpy(dst + (size_t)g * TINYGPT_NR * kc + (size_t)p * TINYGPT_NR, row + (size_t)g * TINYGPT_NR,
+                           TINYGPT_NR * sizeof(float));
+            }
+        }
+        done = full;  /* a last, narrower sliver is left to the loop below */
+    }
     TINYGPT__PARALLEL_FOR(threads)
-    for (sliver = 0; sliver < nslivers; sliver++) {
+    for (sliver = done; sliver < nslivers; sliver++) {
         int s = sliver * TINYGPT_NR, nr = nc - s < TINYGPT_NR ? nc - s : TINYGPT_NR, p, j;
         float *d = dst + (size_t)s * kc;
         const float *src = b.p + (size_t)p0 * b.rs + (size_t)(j0 + s) * b.cs;

@@ -723,9 +723,10 @@ static void test_matmul(void)
         tinygpt__matmul(c, a, b, 2, 3, 0, 0, g_work, 1);
         EXPECT(c[0] == 0 && c[5] == 0);
     }
-    /* two threads' workspace gives the same answer as one */
-    {
-        int M = 130, N = 70, K = 40;
+    /* two threads' workspace gives the same answer as one; N = 1100: rows of B
+       a page apart, packed a group of slivers at a time, then a partial sliver */
+    for (s = 0; s < 2; s++) {
+        int M = s ? 13 : 130, N = s ? 1100 : 70, K = s ? 30 : 40;
         float *a1 = falloc((size_t)M * K), *b1 = falloc((size_t)K * N), *c1 = falloc((size_t)M * N), *c2 = falloc((size_t)M * N);
         tinygpt__view a, b;
         fill_normal(a1, (size_t)M * K, 1, 0, &r);
