@@ -761,50 +761,44 @@ static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0,
 }
 
 /* Copies rows [p0, p0+kc) x cols [j0, j0+nc) of B into NR-column slivers;
-   columns past nc are zero. Row by row when B's rows are contiguous (cs =
-   1), else column by column (B a transpose: each column is contiguous). */
+   columns past nc are zero. When B's rows are contiguous (cs = 1), whole
+   slivers are copied row by row, a group of slivers at a time; the rest (B a
+   transpose, whose columns are contiguous, or a last narrower sliver) column
+   by column. */
 #define TINYGPT__PACK_GROUP 8
 static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc, int threads)
 {
-    int sliver, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR, done = 0;
+    int nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR, by_rows = b.cs == 1 ? nc / TINYGPT_NR : 0;
+    /* Rows a page or more apart: one sliver at a time read one line from each
+       of kc rows, lines that share a few cache sets, so every sliver fetched
+       its rows' lines again from L3. A group of slivers reads GROUP * NR
+       floats of a row in one run (mlp proj dW, 256 x 1024 x 4096: 1.12x with
+       gcc, 1.15x with clang at 2 threads); shorter rows keep groups of one
+       (groups of 8 there: 2-23% slower). */
+    int group = b.rs >= 4096 / sizeof(float) ? TINYGPT__PACK_GROUP : 1;
+    int g0, sliver;
     (void)threads;
-    if (b.cs == 1 && b.rs >= 4096 / sizeof(float)) {
-        /* Rows a page or more apart: sliver by sliver, the copy read one
-           line from each of kc rows, lines that share a few cache sets, so
-           every sliver fetched its rows' lines again from L3. Row by row
-           across a group of slivers reads GROUP * NR floats in a run
-           instead (mlp proj dW, 256 x 1024 x 4096: 1.12x with gcc, 1.15x
-           with clang at 2 threads). */
-        int full = nc / TINYGPT_NR, group, ngroups = (full + TINYGPT__PACK_GROUP - 1) / TINYGPT__PACK_GROUP;
-        TINYGPT__PARALLEL_FOR(threads)
-        for (group = 0; group < ngroups; group++) {
-            int first = group * TINYGPT__PACK_GROUP, p, g;
-            int last = first + TINYGPT__PACK_GROUP < full ? first + TINYGPT__PACK_GROUP : full;
-            for (p = 0; p < kc; p++) {
-                const float *row = b.p + (size_t)(p0 + p) * b.rs + (size_t)j0;
-                for (g = first; g < last; g++)
-                    memcpy(dst + (size_t)g * TINYGPT_NR * kc + (size_t)p * TINYGPT_NR, row + (size_t)g * TINYGPT_NR,
-                           TINYGPT_NR * sizeof(float));
-            }
+    TINYGPT__PARALLEL_FOR(threads)
+    for (g0 = 0; g0 < by_rows; g0 += group) {
+        int last = g0 + group < by_rows ? g0 + group : by_rows, p, g;
+        for (p = 0; p < kc; p++) {
+            const float *row = b.p + (size_t)(p0 + p) * b.rs + (size_t)j0;
+            /* memcpy: as an element loop, clang 14 copied float by float
+               (a third of the lm head's weight-gradient time) */
+            for (g = g0; g < last; g++)
+                memcpy(dst + (size_t)g * TINYGPT_NR * kc + (size_t)p * TINYGPT_NR, row + (size_t)g * TINYGPT_NR,
+                       TINYGPT_NR * sizeof(float));
         }
-        done = full;  /* a last, narrower sliver is left to the loop below */
     }
     TINYGPT__PARALLEL_FOR(threads)
-    for (sliver = done; sliver < nslivers; sliver++) {
+    for (sliver = by_rows; sliver < nslivers; sliver++) {
         int s = sliver * TINYGPT_NR, nr = nc - s < TINYGPT_NR ? nc - s : TINYGPT_NR, p, j;
         float *d = dst + (size_t)s * kc;
         const float *src = b.p + (size_t)p0 * b.rs + (size_t)(j0 + s) * b.cs;
         if (nr < TINYGPT_NR) memset(d, 0, (size_t)TINYGPT_NR * kc * sizeof(float));
-        if (b.cs == 1 && nr == TINYGPT_NR) {
-            /* memcpy: as an element loop, clang 14 copied float by float
-               (a third of the lm head's weight-gradient time) */
-            for (p = 0; p < kc; p++)
-                memcpy(d + (size_t)p * TINYGPT_NR, src + (size_t)p * b.rs, TINYGPT_NR * sizeof(float));
-        } else {
-            for (j = 0; j < nr; j++) {
-                const float *col = src + (size_t)j * b.cs;
-                for (p = 0; p < kc; p++) d[(size_t)p * TINYGPT_NR + j] = col[(size_t)p * b.rs];
-            }
+        for (j = 0; j < nr; j++) {
+            const float *col = src + (size_t)j * b.cs;
+            for (p = 0; p < kc; p++) d[(size_t)p * TINYGPT_NR + j] = col[(size_t)p * b.rs];
         }
     }
 }
@@ -2224,12 +2218,12 @@ static int tinygpt__check_tokens(const int32_t *ids, size_t n, int V, const char
     return 0;
 }
 
-/* The forward pass; *loss (if targets) in double for exact averaging. */
 /* What a forward is for: evaluation (dropout off), training (dropout on), or
    the sampling cache's prefill, which needs every layer's keys and values but
    not the last layer's outputs: it stops after the last layer's qkv. */
 enum { TINYGPT__FWD_EVAL, TINYGPT__FWD_TRAIN, TINYGPT__FWD_PREFILL };
 
+/* The forward pass; *loss (if targets) in double for exact averaging. */
 static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const int32_t *targets,
                             int B, int T, int mode, double *loss, tinygpt_error *err)
 {
@@ -2788,8 +2782,7 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
         /* with the cache, the newest token takes one step through it; when the
            cache does not hold every older token (the first token, or the window
            slid), a prefill forward over those rebuilds it first */
-        int stale = use_cache && kc.n != (int)n - 1;
-        if (!use_cache || stale) {
+        if (!use_cache || kc.n != (int)n - 1) {
             int rows = use_cache ? (int)n - 1 : (int)n;
             if (tinygpt__forward(model, window, NULL, 1, rows,
                                  use_cache ? TINYGPT__FWD_PREFILL : TINYGPT__FWD_EVAL, NULL, err)) {
