@@ -27,7 +27,7 @@ all: examples
 
 examples: $(EXAMPLES) data
 
-$(EXAMPLES): %: examples/%.c tinygpt.h
+$(EXAMPLES): %: examples/%.c examples/hugepages.h tinygpt.h
 	$(CC) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
 
 # Fetch the corpus when it is missing; offline, say so and carry on.
@@ -61,7 +61,7 @@ portable:
 # threads lose their core to other work and a step takes several times longer.
 BENCH_OPENBLAS = $(shell printf '\043include <cblas.h>\nint main(void){float a=1,c=0;cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,1,1,1,1.0f,&a,1,&a,1,0.0f,&c,1);return c != 1;}\n' \
 	| $(CC) -x c - -o /dev/null -lopenblas >/dev/null 2>&1 && echo -DTINYGPT_BENCH_OPENBLAS -lopenblas)
-bench: bench/bench.c tinygpt.h
+bench: bench/bench.c examples/hugepages.h tinygpt.h
 	$(CC) $(CFLAGS) -I. -DTINYGPT_BENCH_FLAGS='"$(CC) $(OPT)"' -o bench/bench bench/bench.c $(LDLIBS) $(BENCH_OPENBLAS)
 	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} ./bench/bench $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
 
@@ -94,7 +94,7 @@ build/test_asan: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h tiny
 sanitize: build/test_asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test_asan
 
-build/vg/%: examples/%.c tinygpt.h
+build/vg/%: examples/%.c examples/hugepages.h tinygpt.h
 	@mkdir -p build/vg
 	$(CC) $(CSTD) $(WARN) -O2 -g -I. -o $@ $< $(LDLIBS)
 

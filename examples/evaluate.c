@@ -3,6 +3,7 @@
    Scores every whole block_size window of the text in order (no sampling, dropout off)
    and prints exactly "loss X.XXXXXX" on stdout; everything else goes to stderr.
    Every character of the text must be in the checkpoint's vocabulary. */
+#include "hugepages.h"  /* first: 2 MiB pages for the big buffers (see the file) */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
 

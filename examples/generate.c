@@ -3,6 +3,7 @@
        ./generate ckpt.bin --start "ROMEO:" --max_new_tokens 300 --num_samples 3 --temperature 0.9
    Flags are named as in nanoGPT's sample.py; see ./generate --help. The same --seed gives
    the same text. */
+#include "hugepages.h"  /* first: 2 MiB pages for the big buffers (see the file) */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
 

@@ -5,6 +5,7 @@
        ./train_shakespeare --resume ckpt.bin                 (continue a run; Ctrl-C saves)
    Writes a checkpoint (FORMAT.md v1) at every eval and a CSV log of the losses. */
 #define _POSIX_C_SOURCE 200809L
+#include "hugepages.h"  /* before other headers: 2 MiB pages for the big buffers (see the file) */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
 
