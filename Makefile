@@ -39,7 +39,7 @@ data/tinyshakespeare.txt:
 	 rm -f $@.part; \
 	 if [ ! -f $@ ]; then echo "note: could not download the corpus; see data/README.md (the build itself succeeded)"; fi
 
-tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h tinygpt.h
+tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h examples/hugepages.h tinygpt.h
 	$(CC) $(CFLAGS) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
 
 test: tests/test_tinygpt
@@ -87,7 +87,7 @@ vg = $(VALGRIND) --log-file=build/vg/$(1).log $(2) >/dev/null || { cat build/vg/
 
 .PHONY: sanitize valgrind fuzz fuzz-seeds
 
-build/test_asan: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h tinygpt.h
+build/test_asan: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h examples/hugepages.h tinygpt.h
 	@mkdir -p build
 	$(SAN_CC) $(CSTD) $(WARN) $(SANITIZE) $(SAN_OPENMP) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
 

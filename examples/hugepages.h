@@ -31,14 +31,20 @@
 #endif
 
 #define HUGEPAGES_SIZE ((size_t)2 << 20)
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+#define HUGEPAGES_ADVISED 1  /* big blocks are 2 MiB-aligned and advised */
+#else
+#define HUGEPAGES_ADVISED 0  /* plain malloc throughout */
+#endif
 
 /* 0 turns the huge-page path off, for comparing (bench/bench.c does). */
 static int hugepages_enabled = 1;
 
 static void *hugepages_alloc(size_t size)
 {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (hugepages_enabled && size >= HUGEPAGES_SIZE && size <= (size_t)-1 - HUGEPAGES_SIZE) {
+    if (size > (size_t)-1 - HUGEPAGES_SIZE) return NULL;  /* never available; rounding up would wrap */
+#if HUGEPAGES_ADVISED
+    if (hugepages_enabled && size >= HUGEPAGES_SIZE) {
         /* whole huge pages, so the advice never covers memory of another block */
         size_t rounded = (size + HUGEPAGES_SIZE - 1) / HUGEPAGES_SIZE * HUGEPAGES_SIZE;
         void *p = NULL;

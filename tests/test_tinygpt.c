@@ -17,6 +17,10 @@
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* the example programs' allocator (tested below, and under the counter) */
+#include "../examples/hugepages.h"
+#undef TINYGPT_MALLOC
+#undef TINYGPT_FREE
 #include <stdlib.h>
 
 /* The library allocates through this counter, which finds leaks and can fail
@@ -30,7 +34,7 @@ static void *test_lib_malloc(size_t size)
     if (size > g_lib_largest) g_lib_largest = size;
     if (g_lib_fail_at > 0 && (g_lib_calls == g_lib_fail_at || (g_lib_fail_rest && g_lib_calls > g_lib_fail_at)))
         return NULL;
-    p = malloc(size);
+    p = hugepages_alloc(size);
     if (p) g_lib_live++;
     return p;
 }
@@ -3349,6 +3353,37 @@ static void test_errors(void)
     }
 }
 
+/* ---------------------------------------------------------------- the huge-page allocator */
+
+/* examples/hugepages.h: big blocks come back usable end to end (and 2 MiB-
+   aligned where it advises huge pages), small ones from malloc, and a size
+   the rounding would wrap fails instead of giving a short block. */
+static void test_hugepages(void)
+{
+    size_t sizes[3], i;
+    sizes[0] = 100;
+    sizes[1] = HUGEPAGES_SIZE;
+    sizes[2] = 3 * HUGEPAGES_SIZE / 2 + 12345;
+    for (i = 0; i < 3; i++) {
+        int on;
+        for (on = 1; on >= 0; on--) {
+            unsigned char *p;
+            hugepages_enabled = on;
+            p = (unsigned char *)hugepages_alloc(sizes[i]);
+            EXPECTF(p != NULL, "size %lu, huge pages %s", (unsigned long)sizes[i], on ? "on" : "off");
+            if (!p) continue;
+            memset(p, 0xA5, sizes[i]);
+            EXPECT(p[0] == 0xA5 && p[sizes[i] - 1] == 0xA5);
+            if (HUGEPAGES_ADVISED && on && sizes[i] >= HUGEPAGES_SIZE)
+                EXPECTF((uintptr_t)p % HUGEPAGES_SIZE == 0, "block at %p", (void *)p);
+            free(p);
+        }
+    }
+    hugepages_enabled = 1;
+    EXPECT(hugepages_alloc((size_t)-1) == NULL);
+    EXPECT(hugepages_alloc((size_t)-1 - HUGEPAGES_SIZE + 1) == NULL);
+}
+
 /* hostile input and faults: allocation failure, killed saves, NaN, ... */
 #include "test_faults.c"
 
@@ -3368,6 +3403,7 @@ static void test_errors(void)
     {"sampling", test_sampling}, \
     {"evaluate_tokens and estimate_loss", test_evaluate}, \
     {"two models in one process", test_two_models}, \
+    {"huge-page allocator (examples/hugepages.h)", test_hugepages}, \
     {"error paths", test_errors}, \
     FAULT_GROUPS
 #endif /* TEST_MODEL */
