@@ -11,9 +11,10 @@
 
    How: blocks of 2 MiB and more are allocated 2 MiB-aligned and marked with
    madvise(MADV_HUGEPAGE), which asks for huge pages even when the system's
-   transparent-huge-page mode is "madvise" (Debian's default). Where that is
-   unavailable (another OS, THP off) the advice is skipped or ignored and the
-   memory is ordinary. Smaller blocks go to malloc. Free with free().
+   transparent-huge-page mode is "madvise" (as on the machine measured).
+   Where that is unavailable (another OS, THP off) the advice is skipped or
+   ignored and the memory is ordinary. Smaller blocks go to malloc. Free
+   with free().
 
    Include this file first, before any other header: it asks the C library
    for the declarations it needs (posix_memalign, madvise), and feature macros
