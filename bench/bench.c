@@ -63,7 +63,8 @@ typedef struct {
     int quick;
     int rows;          /* B*T rows of the matmul products */
     int naive_rows;    /* rows (M, or K for dW) the naive loop runs on */
-    int mm_reps;       /* repetitions of each matmul figure */
+    int mm_reps;       /* repetitions of each matmul figure, at least */
+    double mm_seconds; /* ... and more, up to BENCH_MM_MAX_REPS, until each side has run this long */
     int B;             /* training batch */
     int train_warmup, train_steps;
     double gen_seconds;  /* sampling: each timed run lasts at least this long */
@@ -81,6 +82,7 @@ static void bench_opts_full(bench_opts *o)
     o->rows = SEED_B * SEED_T;
     o->naive_rows = 128;
     o->mm_reps = 5;
+    o->mm_seconds = 0.25;
     o->B = SEED_B;
     o->train_warmup = 2;
     o->train_steps = 5;
@@ -99,6 +101,7 @@ static void bench_opts_quick(bench_opts *o)
     o->rows = 256;
     o->naive_rows = 32;
     o->mm_reps = 1;
+    o->mm_seconds = 0.0;
     o->B = 2;
     o->train_warmup = 1;
     o->train_steps = 1;
@@ -332,6 +335,7 @@ typedef struct {
     double err[5][NFORMS];                            /* max rel. difference lib vs naive */
     double lib2_s[5][NFORMS];                         /* median seconds, 2 threads */
     int have_lib2;
+    int reps_min, reps_max;                           /* repetitions the figures took */
 } bench_mm_result;
 
 static void bench_linears(bench_linear out[5])
@@ -347,6 +351,17 @@ static void bench_linears(bench_linear out[5])
     memcpy(out, l, sizeof l);
 }
 
+/* Repetitions for a figure whose one run took `once` seconds: o->mm_reps, or
+   more so that they last o->mm_seconds (the small products take a few ms, and
+   five of those are at the mercy of one busy moment on a shared machine). */
+#define BENCH_MM_MAX_REPS 64
+static int bench_mm_reps(const bench_opts *o, double once)
+{
+    int reps = o->mm_reps;
+    while (reps < BENCH_MM_MAX_REPS && reps * once < o->mm_seconds) reps++;
+    return reps;
+}
+
 /* Times every product; threads2 > 1 also times the library with that many threads. */
 static int bench_matmul(const bench_opts *o, int threads2, bench_mm_result *r)
 {
@@ -354,11 +369,13 @@ static int bench_matmul(const bench_opts *o, int threads2, bench_mm_result *r)
     tinygpt_rng rng;
     int s, f, rep, failed = 0, tw = threads2 > 1 ? threads2 : 1;
     float *work = (float *)bench_alloc(bench_lib_matmul_work_floats(tw) * sizeof(float));
-    double *t_lib = (double *)bench_alloc((size_t)o->mm_reps * sizeof(double));
-    double *t_blas = (double *)bench_alloc((size_t)o->mm_reps * sizeof(double));
+    int cap = o->mm_reps > BENCH_MM_MAX_REPS ? o->mm_reps : BENCH_MM_MAX_REPS;
+    double *t_lib = (double *)bench_alloc((size_t)cap * sizeof(double));
+    double *t_blas = (double *)bench_alloc((size_t)cap * sizeof(double));
     bench_linears(lin);
     tinygpt_rng_seed(&rng, 4);
     memset(r, 0, sizeof *r);
+    r->reps_min = cap;
 #ifdef TINYGPT_BENCH_OPENBLAS
     openblas_set_num_threads(1);
 #endif
@@ -379,6 +396,7 @@ static int bench_matmul(const bench_opts *o, int threads2, bench_mm_result *r)
             size_t qn = (size_t)q.M * q.N, i;
             float *ref = (float *)bench_alloc(qn * sizeof(float)), *got = (float *)bench_alloc(qn * sizeof(float));
             double t0, maxd = 0.0, maxv = 0.0;
+            int reps;
             char msg[96];
             sprintf(msg, "matmul %s %s (%dx%d @ %dx%d)", lin[s].name, bench_form_names[f], p.M, p.K, p.K, p.N);
             bench_progress(msg);
@@ -409,12 +427,17 @@ static int bench_matmul(const bench_opts *o, int threads2, bench_mm_result *r)
             if (!(r->err[s][f] <= 1e-4)) failed = 1;
             free(ref);
             free(got);
-            /* full size: one warm-up each, then library and OpenBLAS side by side per repetition */
+            /* full size: one warm-up each (the library's, timed, sets the
+               repetitions), then library and OpenBLAS side by side per repetition */
+            t0 = bench_now();
             bench_run_lib(&p, work, 1);
+            reps = bench_mm_reps(o, bench_now() - t0);
+            if (reps < r->reps_min) r->reps_min = reps;
+            if (reps > r->reps_max) r->reps_max = reps;
 #ifdef TINYGPT_BENCH_OPENBLAS
             bench_run_blas(&p);
 #endif
-            for (rep = 0; rep < o->mm_reps; rep++) {
+            for (rep = 0; rep < reps; rep++) {
                 t0 = bench_now();
                 bench_run_lib(&p, work, 1);
                 t_lib[rep] = bench_now() - t0;
@@ -424,19 +447,19 @@ static int bench_matmul(const bench_opts *o, int threads2, bench_mm_result *r)
                 t_blas[rep] = bench_now() - t0;
 #endif
             }
-            r->lib_s[s][f] = bench_median(t_lib, o->mm_reps);
+            r->lib_s[s][f] = bench_median(t_lib, reps);
             r->lib_gflops[s][f] = bench_flops(&p) / r->lib_s[s][f] * 1e-9;
 #ifdef TINYGPT_BENCH_OPENBLAS
-            r->blas_gflops[s][f] = bench_flops(&p) / bench_median(t_blas, o->mm_reps) * 1e-9;
+            r->blas_gflops[s][f] = bench_flops(&p) / bench_median(t_blas, reps) * 1e-9;
 #endif
             if (threads2 > 1) {
                 bench_run_lib(&p, work, threads2);
-                for (rep = 0; rep < o->mm_reps; rep++) {
+                for (rep = 0; rep < reps; rep++) {
                     t0 = bench_now();
                     bench_run_lib(&p, work, threads2);
                     t_lib[rep] = bench_now() - t0;
                 }
-                r->lib2_s[s][f] = bench_median(t_lib, o->mm_reps);
+                r->lib2_s[s][f] = bench_median(t_lib, reps);
             }
         }
         free(bu.x); free(bu.w); free(bu.dy); free(bu.y); free(bu.dx); free(bu.dw);
@@ -942,8 +965,9 @@ int main(int argc, char **argv)
         printf("OMP_WAIT_POLICY unset for tinygpt (the OpenMP runtime's default); PASSIVE for PyTorch's 2 threads\n");
     printf("load average (1/5/15 min) before: %s, after: %s  (shared machine: compare ratios within this run)\n",
            load_before, load_after);
-    printf("every figure: median of %d repetitions (matmul), %d steps after %d warm-up (training)\n",
-           o.mm_reps, o.train_steps, o.train_warmup);
+    printf("every figure: a median; matmul: of %d to %d repetitions (at least %d, and %.2f s per side),\n"
+           "training: of %d steps after %d warm-up\n",
+           mm.reps_min, mm.reps_max, o.mm_reps, o.mm_seconds, o.train_steps, o.train_warmup);
 
     printf("\n1. matmul, 1 thread, GFLOP/s, M = B*T = %d rows (naive: see note)\n", o.rows);
     printf("   %-10s %-4s %5s %5s %5s %7s %9s %7s %9s %9s %9s\n", "product", "form", "M", "N", "K", "GFLOP",
