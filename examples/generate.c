@@ -3,154 +3,50 @@
        ./generate ckpt.bin --start "ROMEO:" --max_new_tokens 300 --num_samples 3 --temperature 0.9
    Flags are named as in nanoGPT's sample.py; see ./generate --help. The same --seed gives
    the same text. */
+#define _POSIX_C_SOURCE 200809L  /* before any header: the POSIX calls of common.h */
 #include "hugepages.h"  /* first: 2 MiB pages for the big buffers (see the file) */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
-
-#include <ctype.h>
-#include <errno.h>
-#include <float.h>
-#include <limits.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "common.h"
 
 typedef struct options {
     const char        *checkpoint;
     const char        *start;          /* NULL: "\n" if in the vocabulary, else token 0 */
     int                max_new_tokens;
     int                num_samples;
-    double             temperature;
+    float              temperature;
     int                top_k;
-    double             top_p;
+    float              top_p;
     unsigned long long seed;
     int                threads;
 } options;
 
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
-static void print_help(void)
-{
-    printf("usage: ./generate CKPT [flags]   (--flag value or --flag=value)\n"
-           "Samples text from a tinygpt checkpoint.\n\n"
-           "  --start TEXT          text to continue (default: a newline)\n"
-           "  --max_new_tokens N    characters to sample per sample (default 500)\n"
-           "  --num_samples N       how many samples (default 1)\n"
-           "  --temperature X       < 1 sharper, > 1 more random, 0 greedy (default 0.8)\n"
-           "  --top_k N             sample from the N likeliest characters, 0 = all (default 40)\n"
-           "  --top_p X             nucleus: the likeliest set with this much probability, in (0, 1]\n"
-           "                        (default 1.0 = all)\n"
-           "  --seed N              random seed (default 1337)\n"
-           "  --threads N           worker threads, 0 = library default (default 0)\n"
-           "  --help                show this help\n");
-}
-
-/* If argv[*i] is --name or --name=VALUE, returns the value (taking the next
-   argument for --name, advancing *i); otherwise NULL. */
-static const char *flag_value(int argc, char **argv, int *i, const char *name)
-{
-    const char *arg = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0) return NULL;
-    if (arg[2 + n] == '=') return arg + 3 + n;
-    if (arg[2 + n] != '\0') return NULL;
-    if (*i + 1 >= argc) fail("--%s needs a value", name);
-    return argv[++*i];
-}
-
-static int parse_int(const char *name, const char *s, long min)
-{
-    char *end;
-    long v;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (*s == '\0' || isspace((unsigned char)*s) || *end != '\0' || errno == ERANGE ||
-        v < min || v > INT_MAX)
-        fail("invalid value '%s' for --%s: expected an integer >= %ld", s, name, min);
-    return (int)v;
-}
-
-/* A finite number in [lo, hi], or in (lo, hi] when lo_open. */
-static double parse_real(const char *name, const char *s, double lo, int lo_open, double hi)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (*s == '\0' || isspace((unsigned char)*s) || *end != '\0' || errno == ERANGE ||
-        !(v <= hi && v <= FLT_MAX && (lo_open ? v > lo : v >= lo))) {
-        if (hi >= FLT_MAX) fail("invalid value '%s' for --%s: expected a number >= %g", s, name, lo);
-        fail("invalid value '%s' for --%s: expected a number in %c%g, %g]", s, name,
-             lo_open ? '(' : '[', lo, hi);
-    }
-    return v;
-}
-
-static unsigned long long parse_u64(const char *name, const char *s)
-{
-    char *end;
-    unsigned long long v;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (*s == '\0' || isspace((unsigned char)*s) || *s == '-' || *end != '\0' || errno == ERANGE)
-        fail("invalid value '%s' for --%s: expected a non-negative integer", s, name);
-    return v;
-}
-
-/* Handles argv[*i] if it is one of our flags; returns 0 if it is not. */
-static int parse_flag(int argc, char **argv, int *i, options *o)
-{
-    const char *v;
-    if ((v = flag_value(argc, argv, i, "start")) != NULL)
-        o->start = v;
-    else if ((v = flag_value(argc, argv, i, "max_new_tokens")) != NULL)
-        o->max_new_tokens = parse_int("max_new_tokens", v, 0);
-    else if ((v = flag_value(argc, argv, i, "num_samples")) != NULL)
-        o->num_samples = parse_int("num_samples", v, 1);
-    else if ((v = flag_value(argc, argv, i, "temperature")) != NULL)
-        o->temperature = parse_real("temperature", v, 0, 0, FLT_MAX);
-    else if ((v = flag_value(argc, argv, i, "top_k")) != NULL)
-        o->top_k = parse_int("top_k", v, 0);
-    else if ((v = flag_value(argc, argv, i, "top_p")) != NULL)
-        o->top_p = parse_real("top_p", v, 0, 1, 1);
-    else if ((v = flag_value(argc, argv, i, "seed")) != NULL)
-        o->seed = parse_u64("seed", v);
-    else if ((v = flag_value(argc, argv, i, "threads")) != NULL)
-        o->threads = parse_int("threads", v, 0);
-    else
-        return 0;
-    return 1;
-}
+#define OPT(field) offsetof(options, field)
+static const flag FLAGS[] = {
+    /* name            type         value                min  max       range help */
+    {"CKPT",           FLAG_ARG,    OPT(checkpoint),     0, 0,        NULL, "checkpoint to sample from"},
+    {"start",          FLAG_TEXT,   OPT(start),          0, 0,        NULL, "text to continue (default: a newline)"},
+    {"max_new_tokens", FLAG_INT,    OPT(max_new_tokens), 0, INT_MAX,  NULL, "characters to sample per sample"},
+    {"num_samples",    FLAG_INT,    OPT(num_samples),    1, INT_MAX,  NULL, "how many samples"},
+    {"temperature",    FLAG_REAL,   OPT(temperature),    0, HUGE_VAL, "[)", "< 1 sharper, > 1 more random, 0 greedy"},
+    {"top_k",          FLAG_INT,    OPT(top_k),          0, INT_MAX,  NULL, "sample from the N likeliest characters, 0 = all"},
+    {"top_p",          FLAG_REAL,   OPT(top_p),          0, 1,        "(]", "nucleus: the likeliest set with this much probability, 1 = all"},
+    {"seed",           FLAG_U64,    OPT(seed),           0, 0,        NULL, "random seed"},
+    {"threads",        FLAG_INT,    OPT(threads),        0, INT_MAX,  NULL, "worker threads, 0 = library default"},
+};
+static const flag_table TABLE = {"./generate", "Samples text from a tinygpt checkpoint.", FLAGS,
+                                 (int)(sizeof FLAGS / sizeof FLAGS[0])};
 
 static void parse_args(int argc, char **argv, options *o)
 {
-    int i;
     memset(o, 0, sizeof *o);
     o->max_new_tokens = 500;
     o->num_samples = 1;
-    o->temperature = 0.8;
+    o->temperature = 0.8f;
     o->top_k = 40;
-    o->top_p = 1.0;
+    o->top_p = 1.0f;
     o->seed = 1337;
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { print_help(); exit(0); }
-        if (parse_flag(argc, argv, &i, o)) continue;
-        if (strncmp(arg, "--", 2) == 0) fail("unknown flag '%s' (see --help)", arg);
-        if (o->checkpoint) fail("unexpected argument '%s' (see --help)", arg);
-        o->checkpoint = arg;
-    }
-    if (!o->checkpoint) fail("no checkpoint given: usage ./generate CKPT [flags] (see --help)");
+    parse_flags(&TABLE, argc, argv, o, NULL);
 }
 
 /* The context to continue: --start encoded, or a newline, or token 0. */
@@ -164,13 +60,13 @@ static int32_t *start_context(const tinygpt_model *model, const char *start, siz
         ids[0] = tinygpt_vocab_find(&model->vocab, '\n');
         if (ids[0] < 0) ids[0] = 0;
         *n = 1;
-    } else if (len == 0) {
-        fail("--start must not be empty");
     } else if (tinygpt_encode(&model->vocab, start, len, ids, n, &err) != 0) {
         fail("--start: %s", err.message);
     }
     return ids;
 }
+
+static int stdout_errno;  /* errno of the first failed write to stdout, or 0 */
 
 typedef struct stream {
     const tinygpt_vocab *vocab;
@@ -189,9 +85,13 @@ static void write_token(stream *s, int32_t token)
 
 static int on_token(void *user, int32_t token)
 {
+    errno = 0;
     write_token((stream *)user, token);
-    fflush(stdout);
-    return ferror(stdout) != 0;  /* stop if stdout went away */
+    if (fflush(stdout) != 0 || ferror(stdout)) {  /* stop if stdout went away */
+        if (!stdout_errno) stdout_errno = errno;
+        return 1;
+    }
+    return 0;
 }
 
 /* Prints the context, then streams up to max_new_tokens sampled tokens. */
@@ -205,8 +105,8 @@ static void sample(tinygpt_model *model, const options *o, const int32_t *ctx, s
     s.last = '\n';
     for (i = 0; i < n_ctx; i++) write_token(&s, ctx[i]);
     fflush(stdout);
-    if (tinygpt_generate(model, ctx, n_ctx, (size_t)o->max_new_tokens, (float)o->temperature, o->top_k,
-                         (float)o->top_p, rng, NULL, NULL, on_token, &s, &err) != 0)
+    if (tinygpt_generate(model, ctx, n_ctx, (size_t)o->max_new_tokens, o->temperature, o->top_k,
+                         o->top_p, rng, NULL, NULL, on_token, &s, &err) != 0)
         fail("%s", err.message);
     if (s.last != '\n') putchar('\n');
 }
@@ -214,14 +114,14 @@ static void sample(tinygpt_model *model, const options *o, const int32_t *ctx, s
 int main(int argc, char **argv)
 {
     options o;
-    tinygpt_model model;
+    tinygpt_model model = {0};  /* tinygpt_load fills a zeroed (or live) model */
     tinygpt_error err;
     tinygpt_rng rng;
     int32_t *ctx;
     size_t n_ctx = 0;
     int k;
     parse_args(argc, argv, &o);
-    memset(&model, 0, sizeof model);
+    check_readable("checkpoint", o.checkpoint);
     if (tinygpt_load(&model, o.checkpoint, &err) != 0) fail("%s", err.message);
     model.threads = o.threads;
     ctx = start_context(&model, o.start, &n_ctx);
@@ -230,7 +130,12 @@ int main(int argc, char **argv)
         if (k > 0) printf("---------------\n");
         sample(&model, &o, ctx, n_ctx, &rng);
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) fail("writing to stdout failed");
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (!stdout_errno) stdout_errno = errno;
+        errno = stdout_errno;
+        fail("writing to stdout failed: %s", why());
+    }
     free(ctx);
     tinygpt_model_free(&model);
     return 0;

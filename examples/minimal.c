@@ -10,7 +10,8 @@ static int put(void *vocab, int32_t id) { char u[4]; fwrite(u, 1, (size_t)tinygp
 int main(int argc, char **argv) {
     tinygpt_config cfg = {0, 64, 2, 4, 64};  /* vocab_size (from the text), block_size, n_layer, n_head, n_embd */
     tinygpt_train_config tc = tinygpt_train_config_default();
-    tinygpt_error e = {"out of memory"}; tinygpt_vocab voc; tinygpt_model m; tinygpt_rng rng = {42};
+    tinygpt_error e = {"out of memory"}; tinygpt_rng rng = {42};
+    tinygpt_vocab voc = {0}; tinygpt_model m = {0};  /* functions that fill an object take it zeroed (or live) */
     char *text; size_t len, n; float loss; int32_t x[8 * 64], y[8 * 64], *ids; int step;
     check(tinygpt_read_file(argc > 1 ? argv[1] : "input.txt", &text, &len, &e) || tinygpt_vocab_build(&voc, text, len, &e), &e);
     ids = (int32_t *)tinygpt_alloc(len * sizeof *ids);  /* at most one token per byte */
