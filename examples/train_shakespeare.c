@@ -3,24 +3,15 @@
        make examples && ./train_shakespeare                  (data/tinyshakespeare.txt)
        ./train_shakespeare --data my.txt --max_iters 500 --out my.bin
        ./train_shakespeare --resume ckpt.bin                 (continue a run; Ctrl-C saves)
-   Writes a checkpoint (FORMAT.md v1) at every eval and a CSV log of the losses. */
-#define _POSIX_C_SOURCE 200809L
+   Writes a checkpoint (FORMAT.md v1) at every eval and a CSV log of the losses.
+   A fresh run refuses to replace an existing checkpoint or log unless given --overwrite. */
+#define _POSIX_C_SOURCE 200809L  /* before any header: clock_gettime, sigaction, common.h's calls */
 #include "hugepages.h"  /* before other headers: 2 MiB pages for the big buffers (see the file) */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
+#include "common.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <float.h>
-#include <limits.h>
-#include <math.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 /* ================================================================ defaults (tune here) */
 
@@ -48,17 +39,6 @@
 #define DEFAULT_LOG            "train_log.csv"
 
 /* ================================================================ small helpers */
-
-static void fail(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
 
 /* Wall-clock seconds from an arbitrary origin. (_POSIX_TIMERS lives in <unistd.h>,
    so test for the clock itself; clock() is CPU time, a rough fallback.) */
@@ -88,55 +68,53 @@ static void format_duration(double seconds, char *out, size_t size)
 
 typedef struct options {
     int batch_size, block_size, n_layer, n_head, n_embd;
-    double dropout, learning_rate, min_lr, weight_decay, beta1, beta2, grad_clip;
+    float dropout, learning_rate, min_lr, weight_decay, beta1, beta2, grad_clip;
     int max_iters, warmup_iters, eval_interval, eval_iters, log_interval, sample_chars, threads;
     unsigned long long seed;
     const char *data, *out, *log, *resume;
+    int overwrite;
     unsigned char given[32];  /* given[i]: flag FLAGS[i] was on the command line */
 } options;
 
-typedef enum { ARG_INT, ARG_REAL, ARG_U64, ARG_TEXT } arg_type;
-
-typedef struct flag_spec {
-    const char *name;
-    arg_type    type;
-    size_t      offset;     /* of the value in options */
-    double      min, max;   /* ints: [min, max]; reals: [min, max) */
-    int         from_ckpt;  /* with --resume, the checkpoint's value wins */
-    const char *help;
-} flag_spec;
-
 #define OPT(field) offsetof(options, field)
-#define NO_MAX HUGE_VAL
-static const flag_spec FLAGS[] = {
-    /* name           type      value               min  max   ckpt help */
-    {"batch_size",    ARG_INT,  OPT(batch_size),    1, INT_MAX, 1, "sequences per training step"},
-    {"block_size",    ARG_INT,  OPT(block_size),    1, INT_MAX, 1, "context length in characters"},
-    {"n_layer",       ARG_INT,  OPT(n_layer),       1, INT_MAX, 1, "transformer blocks"},
-    {"n_head",        ARG_INT,  OPT(n_head),        1, INT_MAX, 1, "attention heads; must divide n_embd"},
-    {"n_embd",        ARG_INT,  OPT(n_embd),        1, INT_MAX, 1, "embedding width"},
-    {"dropout",       ARG_REAL, OPT(dropout),       0, 1,       1, "dropout probability in training"},
-    {"learning_rate", ARG_REAL, OPT(learning_rate), 0, NO_MAX,  1, "peak learning rate, after warmup"},
-    {"max_iters",     ARG_INT,  OPT(max_iters),     0, INT_MAX, 0, "last step; also the lr schedule length"},
-    {"warmup_iters",  ARG_INT,  OPT(warmup_iters),  0, INT_MAX, 1, "steps of linear lr warmup"},
-    {"min_lr",        ARG_REAL, OPT(min_lr),        0, NO_MAX,  1, "lr at the end of the cosine decay"},
-    {"weight_decay",  ARG_REAL, OPT(weight_decay),  0, NO_MAX,  1, "AdamW weight decay (2-D weights)"},
-    {"beta1",         ARG_REAL, OPT(beta1),         0, 1,       1, "AdamW beta1"},
-    {"beta2",         ARG_REAL, OPT(beta2),         0, 1,       1, "AdamW beta2"},
-    {"grad_clip",     ARG_REAL, OPT(grad_clip),     0, NO_MAX,  1, "max gradient norm; 0 = no clipping"},
-    {"eval_interval", ARG_INT,  OPT(eval_interval), 0, INT_MAX, 0, "eval, sample, save every N; 0 = at end"},
-    {"eval_iters",    ARG_INT,  OPT(eval_iters),    1, INT_MAX, 0, "batches per loss estimate"},
-    {"seed",          ARG_U64,  OPT(seed),          0, 0,       1, "seed for init, batches and dropout"},
-    {"data",          ARG_TEXT, OPT(data),          0, 0,       0, "UTF-8 text: 90% train, 10% val"},
-    {"out",           ARG_TEXT, OPT(out),           0, 0,       0, "checkpoint to write; resume: same file"},
-    {"log",           ARG_TEXT, OPT(log),           0, 0,       0, "CSV: step,train_loss,val_loss,elapsed_s"},
-    {"resume",        ARG_TEXT, OPT(resume),        0, 0,       0, "checkpoint to continue training"},
-    {"threads",       ARG_INT,  OPT(threads),       0, INT_MAX, 0, "worker threads; 0 = library default"},
-    {"log_interval",  ARG_INT,  OPT(log_interval),  1, INT_MAX, 0, "print progress every N steps"},
-    {"sample_chars",  ARG_INT,  OPT(sample_chars),  0, INT_MAX, 0, "characters sampled at each eval; 0 = none"},
+static const flag FLAGS[] = {
+    /* name           type         value               min  max       range help */
+    {"batch_size",    FLAG_INT,    OPT(batch_size),    1, INT_MAX,  NULL, "sequences per training step"},
+    {"block_size",    FLAG_INT,    OPT(block_size),    1, INT_MAX,  NULL, "context length in characters"},
+    {"n_layer",       FLAG_INT,    OPT(n_layer),       1, INT_MAX,  NULL, "transformer blocks"},
+    {"n_head",        FLAG_INT,    OPT(n_head),        1, INT_MAX,  NULL, "attention heads; must divide n_embd"},
+    {"n_embd",        FLAG_INT,    OPT(n_embd),        1, INT_MAX,  NULL, "embedding width"},
+    {"dropout",       FLAG_REAL,   OPT(dropout),       0, 1,        "[)", "dropout probability in training"},
+    {"learning_rate", FLAG_REAL,   OPT(learning_rate), 0, HUGE_VAL, "[)", "peak learning rate, after warmup"},
+    {"max_iters",     FLAG_INT,    OPT(max_iters),     0, INT_MAX,  NULL, "last step; also the lr schedule length"},
+    {"warmup_iters",  FLAG_INT,    OPT(warmup_iters),  0, INT_MAX,  NULL, "steps of linear lr warmup"},
+    {"min_lr",        FLAG_REAL,   OPT(min_lr),        0, HUGE_VAL, "[)", "lr at the end of the cosine decay"},
+    {"weight_decay",  FLAG_REAL,   OPT(weight_decay),  0, HUGE_VAL, "[)", "AdamW weight decay (2-D weights)"},
+    {"beta1",         FLAG_REAL,   OPT(beta1),         0, 1,        "[)", "AdamW beta1"},
+    {"beta2",         FLAG_REAL,   OPT(beta2),         0, 1,        "[)", "AdamW beta2"},
+    {"grad_clip",     FLAG_REAL,   OPT(grad_clip),     0, HUGE_VAL, "[)", "max gradient norm; 0 = no clipping"},
+    {"eval_interval", FLAG_INT,    OPT(eval_interval), 0, INT_MAX,  NULL, "eval, sample, save every N; 0 = at end"},
+    {"eval_iters",    FLAG_INT,    OPT(eval_iters),    1, INT_MAX,  NULL, "batches per loss estimate"},
+    {"seed",          FLAG_U64,    OPT(seed),          0, 0,        NULL, "seed for init, batches and dropout"},
+    {"data",          FLAG_FILE,   OPT(data),          0, 0,        NULL, "UTF-8 text: 90% train, 10% val"},
+    {"out",           FLAG_FILE,   OPT(out),           0, 0,        NULL, "checkpoint to write; resume: same file"},
+    {"log",           FLAG_FILE,   OPT(log),           0, 0,        NULL, "CSV: step,train_loss,val_loss,elapsed_s"},
+    {"resume",        FLAG_FILE,   OPT(resume),        0, 0,        NULL, "checkpoint to continue training (default: none)"},
+    {"overwrite",     FLAG_SWITCH, OPT(overwrite),     0, 0,        NULL, "let a fresh run replace an existing --out and --log"},
+    {"threads",       FLAG_INT,    OPT(threads),       0, INT_MAX,  NULL, "worker threads; 0 = library default"},
+    {"log_interval",  FLAG_INT,    OPT(log_interval),  1, INT_MAX,  NULL, "print progress every N steps"},
+    {"sample_chars",  FLAG_INT,    OPT(sample_chars),  0, INT_MAX,  NULL, "characters sampled at each eval; 0 = none"},
 };
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 typedef char flags_fit_in_options_given[N_FLAGS <= sizeof(((options *)0)->given) ? 1 : -1];
+static const flag_table TABLE = {
+    "./train_shakespeare", "Trains a character-level GPT on a text file; Ctrl-C saves and stops.",
+    FLAGS, (int)N_FLAGS};
+
+/* The flags a checkpoint owns: with --resume, its values win. */
+static const char *const FROM_CHECKPOINT[] = {
+    "batch_size", "block_size", "n_layer", "n_head", "n_embd", "dropout", "learning_rate",
+    "warmup_iters", "min_lr", "weight_decay", "beta1", "beta2", "grad_clip", "seed"};
 
 static void default_options(options *o)
 {
@@ -155,117 +133,15 @@ static void default_options(options *o)
     o->log = DEFAULT_LOG;                     o->resume = "";
 }
 
-static void *field(options *o, const flag_spec *f)
-{
-    return (char *)o + f->offset;
-}
-
-/* The flag's value in o, as text (for --help and notes). */
-static const char *flag_text(const options *o, const flag_spec *f, char *buf)
-{
-    const void *p = (const char *)o + f->offset;
-    switch (f->type) {
-    case ARG_INT:  sprintf(buf, "%d", *(const int *)p); break;
-    case ARG_REAL: sprintf(buf, "%g", *(const double *)p); break;
-    case ARG_U64:  sprintf(buf, "%llu", *(const unsigned long long *)p); break;
-    case ARG_TEXT: return **(const char *const *)p ? *(const char *const *)p : "none";
-    }
-    return buf;
-}
-
-static void print_help(void)
-{
-    options d;
-    char buf[64];
-    size_t i;
-    default_options(&d);
-    printf("usage: ./train_shakespeare [--flag value | --flag=value]...\n"
-           "Trains a character-level GPT on a text file; Ctrl-C saves and stops.\n\n");
-    for (i = 0; i < N_FLAGS; i++) {
-        const char *meta = FLAGS[i].type == ARG_TEXT ? "FILE" : FLAGS[i].type == ARG_REAL ? "X" : "N";
-        printf("  --%-14s %-5s %s (default: %s)\n", FLAGS[i].name, meta, FLAGS[i].help,
-               flag_text(&d, &FLAGS[i], buf));
-    }
-    printf("  --%-14s %-5s %s\n", "help", "", "show this help");
-}
-
-static void bad_value(const flag_spec *f, const char *s)
-{
-    switch (f->type) {
-    case ARG_INT:
-        if (f->max < INT_MAX) fail("invalid value '%s' for --%s: expected an integer in [%.0f, %.0f]",
-                                   s, f->name, f->min, f->max);
-        fail("invalid value '%s' for --%s: expected an integer >= %.0f", s, f->name, f->min);
-        break;
-    case ARG_REAL:
-        if (f->max != NO_MAX) fail("invalid value '%s' for --%s: expected a number in [%g, %g)",
-                                   s, f->name, f->min, f->max);
-        fail("invalid value '%s' for --%s: expected a finite number >= %g", s, f->name, f->min);
-        break;
-    default:
-        fail("invalid value '%s' for --%s: expected a non-negative integer", s, f->name);
-    }
-}
-
-/* Parses s strictly into the flag's field; exits with a message naming the flag. */
-static void set_flag(options *o, const flag_spec *f, const char *s)
-{
-    char *end = NULL;
-    void *p = field(o, f);
-    if (f->type == ARG_TEXT) {
-        if (*s == '\0') fail("--%s needs a non-empty value", f->name);
-        *(const char **)p = s;
-        return;
-    }
-    if (*s == '\0' || isspace((unsigned char)*s)) bad_value(f, s);
-    errno = 0;
-    if (f->type == ARG_U64) {
-        unsigned long long v = strtoull(s, &end, 10);
-        if (*s == '-' || *end != '\0' || errno == ERANGE) bad_value(f, s);
-        *(unsigned long long *)p = v;
-    } else if (f->type == ARG_INT) {
-        long v = strtol(s, &end, 10);
-        if (*end != '\0' || errno == ERANGE || v < f->min || v > f->max) bad_value(f, s);
-        *(int *)p = (int)v;
-    } else {
-        double v = strtod(s, &end);
-        if (*end != '\0' || errno == ERANGE || !(v >= f->min && v < f->max) || v > FLT_MAX)
-            bad_value(f, s);
-        *(double *)p = v;
-    }
-}
-
-static int find_flag(const char *name, size_t len)
-{
-    size_t i;
-    for (i = 0; i < N_FLAGS; i++)
-        if (strlen(FLAGS[i].name) == len && strncmp(FLAGS[i].name, name, len) == 0) return (int)i;
-    return -1;
-}
-
 static int given(const options *o, const char *name)
 {
-    return o->given[find_flag(name, strlen(name))];
+    return o->given[flag_index(&TABLE, name, strlen(name))];
 }
 
 static void parse_args(int argc, char **argv, options *o)
 {
-    int i;
     default_options(o);
-    for (i = 1; i < argc; i++) {
-        const char *arg = argv[i], *name = arg + 2, *eq, *value;
-        int k;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { print_help(); exit(0); }
-        if (strncmp(arg, "--", 2) != 0) fail("unexpected argument '%s' (see --help)", arg);
-        eq = strchr(name, '=');
-        k = find_flag(name, eq ? (size_t)(eq - name) : strlen(name));
-        if (k < 0) fail("unknown flag '%s' (see --help)", arg);
-        if (eq) value = eq + 1;
-        else if (i + 1 < argc) value = argv[++i];
-        else fail("--%s needs a value", FLAGS[k].name);
-        set_flag(o, &FLAGS[k], value);
-        o->given[k] = 1;
-    }
+    parse_flags(&TABLE, argc, argv, o, o->given);
     if (*o->resume && !given(o, "out")) o->out = o->resume;  /* continue the same file */
 }
 
@@ -322,45 +198,87 @@ typedef struct run {
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 static int clamp_int(uint64_t v) { return v > INT_MAX ? INT_MAX : (int)v; }
 
+/* Refuses, before anything is read, built or written, a run that would destroy
+   a file: two flags naming one file, a fresh run over an existing checkpoint or
+   log (unless --overwrite), --out naming a folder. And fails now, not after the
+   first eval, if --out or --log cannot be written. */
+static void check_paths(const options *o)
+{
+    const char *resume = *o->resume ? o->resume : NULL;
+    char folder[4096];
+    file_kind out = file_kind_of(o->out), log = file_kind_of(o->log);
+    refuse_same_file("out", o->out, "data", o->data);
+    refuse_same_file("log", o->log, "data", o->data);
+    if (resume) refuse_same_file("log", o->log, "resume", resume);
+    refuse_same_file("out", o->out, "log", o->log);
+    if (resume) check_readable("--resume", resume);
+
+    if (out == FILE_DIRECTORY || *split_path(o->out, folder, sizeof folder) == '\0')
+        fail("--out %s is a folder: name the checkpoint file to write", o->out);
+    if (out == FILE_OTHER) fail("--out %s is not a regular file", o->out);
+    if (out == FILE_REGULAR && !o->overwrite && !(resume && same_file(o->out, resume))) {
+        if (resume)
+            fail("--out %s already exists and is not the checkpoint resumed: pass --overwrite to replace it",
+                 o->out);
+        fail("--out %s already exists: pass --resume %s to continue training it, or --overwrite to "
+             "replace it", o->out, o->out);
+    }
+    probe_folder("out", o->out);  /* tinygpt_save creates its temp file there */
+
+    if (log == FILE_DIRECTORY) fail("--log %s is a folder: name the CSV file to write", o->log);
+    if (log == FILE_REGULAR && !resume && !o->overwrite)
+        fail("--log %s already exists: a fresh run would truncate it; pass --overwrite to replace it "
+             "(a run with --resume appends to it)", o->log);
+    if (log == FILE_REGULAR) {  /* "ab" never truncates */
+        FILE *f;
+        errno = 0;
+        if (!(f = fopen(o->log, "ab"))) fail("cannot open --log %s for writing: %s", o->log, why());
+        fclose(f);
+    } else if (log == FILE_MISSING) {
+        probe_folder("log", o->log);
+    }
+}
+
 static void load_text(const options *o, char **text, size_t *len)
 {
     tinygpt_error err;
-    if (tinygpt_read_file(o->data, text, len, &err) == 0) return;
-    if (!given(o, "data")) {
+    if (!given(o, "data") && file_kind_of(o->data) == FILE_MISSING) {
         fprintf(stderr, DEFAULT_DATA " not found: run 'make data' (downloads it) or pass --data FILE\n");
         exit(1);
     }
-    fail("%s", err.message);
+    check_readable("--data", o->data);
+    if (tinygpt_read_file(o->data, text, len, &err) != 0) fail("%s", err.message);
 }
 
-static void create_model(run *r, const char *text, size_t len)
+/* The model shape the flags ask for, over a vocabulary of vocab_size. */
+static tinygpt_config config_from_options(const options *o, int vocab_size)
 {
-    const options *o = &r->opt;
-    tinygpt_train_config tc = tinygpt_train_config_default();
     tinygpt_config cfg;
-    tinygpt_vocab vocab;
-    tinygpt_error err;
-    int rc;
-    if (tinygpt_vocab_build(&vocab, text, len, &err) != 0) fail("%s: %s", o->data, err.message);
-    cfg.vocab_size = 0;  /* set from the vocabulary */
+    cfg.vocab_size = vocab_size;
     cfg.block_size = o->block_size;
     cfg.n_layer = o->n_layer;
     cfg.n_head = o->n_head;
     cfg.n_embd = o->n_embd;
-    tc.learning_rate = (float)o->learning_rate;
-    tc.min_lr = (float)o->min_lr;
-    tc.beta1 = (float)o->beta1;
-    tc.beta2 = (float)o->beta2;
-    tc.weight_decay = (float)o->weight_decay;
-    tc.grad_clip = (float)o->grad_clip;
-    tc.dropout = (float)o->dropout;
+    return cfg;
+}
+
+static void create_model(run *r, const tinygpt_config *cfg, const tinygpt_vocab *vocab)
+{
+    const options *o = &r->opt;
+    tinygpt_train_config tc = tinygpt_train_config_default();
+    tinygpt_error err;
+    tc.learning_rate = o->learning_rate;
+    tc.min_lr = o->min_lr;
+    tc.beta1 = o->beta1;
+    tc.beta2 = o->beta2;
+    tc.weight_decay = o->weight_decay;
+    tc.grad_clip = o->grad_clip;
+    tc.dropout = o->dropout;
     tc.warmup_steps = (uint32_t)o->warmup_iters;
     tc.batch_size = (uint32_t)o->batch_size;
     tc.max_steps = (uint64_t)o->max_iters;
     tc.seed = o->seed;
-    rc = tinygpt_model_create(&r->model, &cfg, &vocab, &tc, &err);
-    tinygpt_vocab_free(&vocab);
-    if (rc != 0) fail("%s", err.message);
+    if (tinygpt_model_create(&r->model, cfg, vocab, &tc, &err) != 0) fail("%s", err.message);
     r->max_iters = (uint64_t)o->max_iters;
 }
 
@@ -386,16 +304,16 @@ static void checkpoint_options(const tinygpt_model *m, options *ck)
 /* Takes the checkpoint's value of every flag it owns, noting flags that lose. */
 static void adopt_checkpoint(options *o, const options *ck)
 {
-    static const size_t size[] = {sizeof(int), sizeof(double), sizeof(unsigned long long),
-                                  sizeof(const char *)};  /* by arg_type */
     char a[64], b[64];
     size_t i;
-    for (i = 0; i < N_FLAGS; i++) {
-        const flag_spec *f = &FLAGS[i];
-        if (!f->from_ckpt) continue;
-        if (o->given[i] && strcmp(flag_text(o, f, a), flag_text(ck, f, b)) != 0)
+    for (i = 0; i < sizeof FROM_CHECKPOINT / sizeof FROM_CHECKPOINT[0]; i++) {
+        int k = flag_index(&TABLE, FROM_CHECKPOINT[i], strlen(FROM_CHECKPOINT[i]));
+        const flag *f = &FLAGS[k];
+        size_t size = f->type == FLAG_REAL ? sizeof(float)
+                    : f->type == FLAG_U64  ? sizeof(unsigned long long) : sizeof(int);
+        if (o->given[k] && strcmp(flag_value_text(o, f, a), flag_value_text(ck, f, b)) != 0)
             printf("note: --%s %s ignored: the checkpoint has %s\n", f->name, a, b);
-        memcpy(field(o, f), (const char *)ck + f->offset, size[f->type]);
+        memcpy(flag_field(o, f), (const char *)ck + f->offset, size);
     }
 }
 
@@ -420,14 +338,14 @@ static void resume_model(run *r)
                ull(m->train.max_steps), ull(r->max_iters), (double)tinygpt_lr(&m->train, r->max_iters - 1));
 }
 
-static void encode_corpus(run *r, const char *text, size_t len)
+static void encode_corpus(run *r, const tinygpt_vocab *vocab, const char *text, size_t len)
 {
     tinygpt_error err;
     size_t n = 0;
     if (len > SIZE_MAX / sizeof(int32_t)) fail("%s is too large", r->opt.data);
     r->tokens = (int32_t *)malloc((len ? len : 1) * sizeof(int32_t));
     if (!r->tokens) fail("out of memory encoding %s", r->opt.data);
-    if (tinygpt_encode(&r->model.vocab, text, len, r->tokens, &n, &err) != 0) {
+    if (tinygpt_encode(vocab, text, len, r->tokens, &n, &err) != 0) {
         fail("%s: %s%s", r->opt.data, err.message,
              *r->opt.resume ? " (the checkpoint's vocabulary must cover the text)" : "");
     }
@@ -442,6 +360,28 @@ static void check_split(const char *name, size_t n, int T)
              "(use a longer text or a smaller --block_size)", name, (unsigned long)n, (unsigned long)T + 1);
 }
 
+/* TODO(train_memory): tinygpt.h declares tinygpt_train_memory but does not
+   define it yet; set this to 1 once it does (and delete this note). */
+#define TRAIN_MEMORY_DEFINED 0
+
+/* Fails now, before the model is built, if the run cannot fit in memory. */
+static void check_memory(const tinygpt_config *cfg, int B)
+{
+#if !TRAIN_MEMORY_DEFINED
+    (void)cfg, (void)B;
+#else
+    size_t need = tinygpt_train_memory(cfg, B);
+    double have = physical_memory(), GiB = 1024.0 * 1024.0 * 1024.0;
+    if (need == 0)
+        fail("a run of batch_size %d, block_size %d, n_layer %d, n_embd %d needs more memory than "
+             "this machine can address: use smaller values", B, cfg->block_size, cfg->n_layer, cfg->n_embd);
+    if (have > 0 && (double)need > have)
+        fail("this run needs %.2f GiB (parameters, gradients, AdamW moments and the activations of a "
+             "%d x %d batch) but the machine has %.2f GiB of memory: use a smaller --batch_size, "
+             "--block_size, --n_embd or --n_layer", (double)need / GiB, B, cfg->block_size, have / GiB);
+#endif
+}
+
 static void alloc_batch(run *r)
 {
     size_t n = (size_t)r->B * (size_t)r->T;
@@ -452,51 +392,48 @@ static void alloc_batch(run *r)
     if (!r->x || !r->y) fail("out of memory for a batch of %d x %d tokens", r->B, r->T);
 }
 
-/* A fresh run truncates the log; a resumed one appends to it when it exists. */
+/* A fresh run writes a new log (check_paths made sure it may); a resumed one
+   appends to the log when it exists. */
 static void open_log(run *r)
 {
     const char *path = r->opt.log;
-    FILE *old = *r->opt.resume ? fopen(path, "r") : NULL;
-    if (old) fclose(old);
-    r->csv = fopen(path, old ? "a" : "w");
-    if (!r->csv) fail("cannot open %s for writing: %s", path, strerror(errno));
-    if (!old) fprintf(r->csv, "step,train_loss,val_loss,elapsed_s\n");
-    if (fflush(r->csv) != 0) fail("cannot write %s", path);
-}
-
-/* Fails now, not after the first eval, if the checkpoint cannot be written
-   (tinygpt_save writes CKPT.tmp and renames it over CKPT). */
-static void check_out_writable(const char *out)
-{
-    size_t n = strlen(out);
-    char *tmp = (char *)malloc(n + 5);
-    FILE *f;
-    if (!tmp) fail("out of memory");
-    memcpy(tmp, out, n);
-    memcpy(tmp + n, ".tmp", 5);
-    f = fopen(tmp, "wb");
-    if (!f) fail("cannot write the checkpoint %s: %s", tmp, strerror(errno));
-    fclose(f);
-    remove(tmp);
-    free(tmp);
+    int append = *r->opt.resume && file_kind_of(path) != FILE_MISSING;
+    errno = 0;
+    r->csv = fopen(path, append ? "a" : "w");
+    if (!r->csv) fail("cannot open %s for writing: %s", path, why());
+    if (!append) fprintf(r->csv, "step,train_loss,val_loss,elapsed_s\n");
+    if (fflush(r->csv) != 0) fail("cannot write %s: %s", path, why());
 }
 
 static void setup(run *r)
 {
+    const options *o = &r->opt;
+    tinygpt_vocab vocab = {0};  /* tinygpt_vocab_build fills a zeroed (or live) vocabulary */
+    tinygpt_config cfg;
+    tinygpt_error err;
     char *text = NULL;
     size_t len = 0;
-    load_text(&r->opt, &text, &len);
-    if (*r->opt.resume) resume_model(r);
-    else create_model(r, text, len);
-    r->model.threads = r->opt.threads;
-    encode_corpus(r, text, len);
+    check_paths(o);
+    load_text(o, &text, &len);
+    if (*o->resume) {
+        resume_model(r);  /* the checkpoint's vocabulary, shape and batch size */
+        cfg = r->model.config;
+    } else {
+        if (tinygpt_vocab_build(&vocab, text, len, &err) != 0) fail("%s: %s", o->data, err.message);
+        cfg = config_from_options(o, vocab.size);
+        if (tinygpt_config_check(&cfg, &err) != 0) fail("%s", err.message);
+    }
+    encode_corpus(r, *o->resume ? &r->model.vocab : &vocab, text, len);
     tinygpt_free(text);
-    r->B = r->opt.batch_size;
-    r->T = r->model.config.block_size;
+    r->B = o->batch_size;
+    r->T = cfg.block_size;
     check_split("train", r->n_train, r->T);
     check_split("validation", r->n_val, r->T);
+    check_memory(&cfg, r->B);
+    if (!*o->resume) create_model(r, &cfg, &vocab);
+    tinygpt_vocab_free(&vocab);
+    r->model.threads = o->threads;
     alloc_batch(r);
-    check_out_writable(r->opt.out);
     open_log(r);
 }
 
@@ -521,9 +458,10 @@ static void print_header(const run *r)
 
 static void csv_row(run *r, double train_loss, const char *val_loss)
 {
+    errno = 0;
     fprintf(r->csv, "%llu,%.6f,%s,%.3f\n", ull(r->model.step), train_loss, val_loss,
             now_seconds() - r->t_start);
-    if (fflush(r->csv) != 0) fail("cannot write %s", r->opt.log);
+    if (fflush(r->csv) != 0) fail("cannot write %s: %s", r->opt.log, why());
 }
 
 static void log_progress(run *r)
@@ -665,7 +603,8 @@ static void finish(run *r)
 
 static void cleanup(run *r)
 {
-    if (r->csv) fclose(r->csv);
+    errno = 0;
+    if (r->csv && fclose(r->csv) != 0) fail("cannot write %s: %s", r->opt.log, why());
     free(r->x);
     free(r->y);
     free(r->tokens);
