@@ -28,6 +28,11 @@
    Errors: no function prints, exits or asserts on input. Failures return a
    nonzero status and, when the caller passes a tinygpt_error, a message that
    names the problem (a byte offset, a character, a checkpoint field, a file).
+
+   Objects the library fills (tinygpt_vocab, tinygpt_model) follow one rule:
+   pass one that is zeroed (= {0}) or live. On success its old contents are
+   freed and replaced; on failure it is left exactly as it was. Every function
+   that takes a model refuses a zeroed one with an error.
 */
 #ifndef TINYGPT_H
 #define TINYGPT_H
@@ -75,7 +80,7 @@ typedef struct tinygpt_vocab {
 } tinygpt_vocab;
 
 /* Distinct code points of UTF-8 `text`, ascending. Fails on malformed UTF-8
-   (naming the byte offset) or empty text. On failure *vocab is zeroed. */
+   (naming the byte offset) or empty text. *vocab: zeroed or live (see the top). */
 TINYGPT_DEF int  tinygpt_vocab_build(tinygpt_vocab *vocab, const char *text, size_t len,
                                      tinygpt_error *err);
 /* A vocabulary with the given code points in the given order (distinct, valid). */
@@ -148,6 +153,11 @@ TINYGPT_DEF int tinygpt_config_check(const tinygpt_config *cfg, tinygpt_error *e
 TINYGPT_DEF int tinygpt_train_config_check(const tinygpt_train_config *tc, tinygpt_error *err);
 /* Parameter count P per FORMAT.md, or 0 if it overflows. */
 TINYGPT_DEF size_t tinygpt_num_params(const tinygpt_config *cfg);
+/* Bytes a training run of this shape allocates: parameters, gradients, AdamW
+   moments and the activations of one batch_size x block_size step (on the
+   library's default thread count). 0 if the shape is invalid or it overflows.
+   cfg->vocab_size must be set. Lets a program refuse a run before building it. */
+TINYGPT_DEF size_t tinygpt_train_memory(const tinygpt_config *cfg, int batch_size);
 /* Learning rate used by the update that makes step s+1 (FORMAT.md schedule). */
 TINYGPT_DEF float tinygpt_lr(const tinygpt_train_config *tc, uint64_t s);
 
@@ -171,7 +181,8 @@ typedef struct tinygpt_model {
 
 /* A new model for `vocab` (copied; cfg->vocab_size is set from it), with
    GPT-2 initialisation (normal std 0.02, zero biases, unit LayerNorm weights)
-   drawn from tc->seed; model->rng starts from the same seed. */
+   drawn from tc->seed; model->rng starts from the same seed. tc may be NULL
+   (tinygpt_train_config_default). *model: zeroed or live (see the top). */
 TINYGPT_DEF int  tinygpt_model_create(tinygpt_model *model, const tinygpt_config *cfg,
                                       const tinygpt_vocab *vocab, const tinygpt_train_config *tc,
                                       tinygpt_error *err);
@@ -188,9 +199,11 @@ TINYGPT_DEF void tinygpt_zero_grad(tinygpt_model *model);
 /* Adds the gradient of the last forward's mean loss into model->grads
    (allocated and zeroed on first use). Needs a forward with targets. */
 TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err);
-/* Clip, then one AdamW update at lr(step); step++. A non-finite gradient
-   norm is an error and nothing changes. grad_norm (may be NULL) gets the norm
-   before clipping. */
+/* Clip, then one AdamW update at lr(step); step++. Nothing changes, and an
+   error says why, when the gradient norm is not finite, when model->train
+   fails tinygpt_train_config_check, when step is already 2^64-1, or when the
+   update would make any parameter or moment NaN or infinite. grad_norm (may
+   be NULL) gets the norm before clipping. */
 TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, tinygpt_error *err);
 /* zero_grad + forward(training) + backward + optimizer_step. A non-finite
    loss is an error and no update is taken. */
@@ -227,16 +240,22 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
 
 /* ---------------------------------------------------------------- checkpoints (FORMAT.md v1) */
 
-/* Reads a checkpoint from memory, enforcing every reading rule of FORMAT.md.
-   On success *model (zeroed, or a model to replace) holds it; on failure
-   *model is unchanged. AdamW moments are restored when present. */
+/* Reads a checkpoint from memory, enforcing every reading rule of
+   docs/FORMAT.md (NaN or infinite parameters or moments, or a negative second
+   moment, are refused). On success *model (zeroed, or a model to replace)
+   holds it; on failure *model is unchanged. AdamW moments are restored when
+   present. */
 TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len,
                                     tinygpt_error *err);
 #ifndef TINYGPT_NO_STDIO
 TINYGPT_DEF int tinygpt_load(tinygpt_model *model, const char *path, tinygpt_error *err);
-/* Writes path.tmp, then renames it over path, so a crash never leaves a
-   partial file where a good one was. with_optimizer stores m and v (if the
-   model has them). */
+/* Writes a new temporary file beside path (named path.tmp-XXXXXXXX, created
+   exclusively: never an existing file or a link) and renames it over path, so
+   a crash or a concurrent save never leaves a partial file where a good one
+   was, and nothing but the temporary file and path is touched. path ends up a
+   regular file: a symlink there is replaced, not followed; an existing file's
+   permission bits are kept. Fails, naming path, when it is a directory.
+   with_optimizer stores m and v (if the model has them). */
 TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,
                              tinygpt_error *err);
 #endif
@@ -255,6 +274,7 @@ TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_
 #ifndef TINYGPT_IMPLEMENTATION_DONE
 #define TINYGPT_IMPLEMENTATION_DONE
 
+#include <errno.h>
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -262,6 +282,18 @@ TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#ifndef TINYGPT_NO_STDIO
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#elif defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+#endif
 
 #if defined(TINYGPT_MALLOC) && !defined(TINYGPT_FREE)
 #error "tinygpt: define TINYGPT_FREE along with TINYGPT_MALLOC"
@@ -441,12 +473,37 @@ TINYGPT_DEF void tinygpt_vocab_free(tinygpt_vocab *vocab)
     memset(vocab, 0, sizeof *vocab);
 }
 
+/* Heapsort of ids by key[id]: O(n log n) whatever the order, no recursion,
+   no allocation (qsort's comparator could not see the keys without state). */
+static void tinygpt__sift_down(int32_t *ids, const uint32_t *key, int root, int n)
+{
+    for (;;) {
+        int child = 2 * root + 1;
+        int32_t t;
+        if (child >= n) return;
+        if (child + 1 < n && key[ids[child + 1]] > key[ids[child]]) child++;
+        if (key[ids[root]] >= key[ids[child]]) return;
+        t = ids[root]; ids[root] = ids[child]; ids[child] = t;
+        root = child;
+    }
+}
+static void tinygpt__sort_ids_by_codepoint(int32_t *ids, const uint32_t *key, int n)
+{
+    int i;
+    for (i = n / 2 - 1; i >= 0; i--) tinygpt__sift_down(ids, key, i, n);
+    for (i = n - 1; i > 0; i--) {
+        int32_t t = ids[0];
+        ids[0] = ids[i];
+        ids[i] = t;
+        tinygpt__sift_down(ids, key, 0, i);
+    }
+}
+
 TINYGPT_DEF int tinygpt_vocab_from_codepoints(tinygpt_vocab *vocab, const uint32_t *cps, int n,
                                               tinygpt_error *err)
 {
     tinygpt_vocab v;
     int i, j;
-    memset(vocab, 0, sizeof *vocab);
     if (n < 1) return tinygpt__fail(err, "vocabulary is empty");
     for (i = 0; i < n; i++)
         if (!tinygpt__valid_codepoint(cps[i]))
@@ -461,23 +518,22 @@ TINYGPT_DEF int tinygpt_vocab_from_codepoints(tinygpt_vocab *vocab, const uint32
         return tinygpt__fail(err, "out of memory for a vocabulary of %d entries", n);
     }
     memcpy(v.codepoints, cps, (size_t)n * sizeof(uint32_t));
-    /* insertion sort of (code point, id) pairs: vocabularies are small and
-       usually already ascending, which makes this linear */
-    for (i = 0; i < n; i++) {
-        uint32_t cp = cps[i];
-        for (j = i; j > 0 && v.sorted[j - 1] > cp; j--) {
-            v.sorted[j] = v.sorted[j - 1];
-            v.sorted_ids[j] = v.sorted_ids[j - 1];
-        }
-        v.sorted[j] = cp;
-        v.sorted_ids[j] = (int32_t)i;
+    /* ids in code point order: ascending input (the usual case) is checked in
+       one pass; anything else is sorted in O(n log n), so a hostile file of a
+       million descending code points cannot stall the loader */
+    for (i = 0; i < n; i++) v.sorted_ids[i] = (int32_t)i;
+    for (j = 1; j < n && cps[j - 1] < cps[j]; j++) {}
+    if (j < n) {
+        tinygpt__sort_ids_by_codepoint(v.sorted_ids, v.codepoints, n);
     }
+    for (i = 0; i < n; i++) v.sorted[i] = cps[v.sorted_ids[i]];
     for (i = 1; i < n; i++)
         if (v.sorted[i] == v.sorted[i - 1]) {
             uint32_t dup = v.sorted[i];
             tinygpt_vocab_free(&v);
             return tinygpt__fail(err, "vocabulary repeats code point U+%04lX", (unsigned long)dup);
         }
+    tinygpt_vocab_free(vocab);  /* replaces a live vocabulary (cps was copied first) */
     *vocab = v;
     return 0;
 }
@@ -491,7 +547,6 @@ TINYGPT_DEF int tinygpt_vocab_build(tinygpt_vocab *vocab, const char *text, size
     uint32_t *cps, cp, lo = 0x10FFFF, hi = 0;  /* the range seen: short texts scan little */
     size_t i = 0;
     int n = 0, rc;
-    memset(vocab, 0, sizeof *vocab);
     if (len == 0) return tinygpt__fail(err, "cannot build a vocabulary from empty text");
     seen = (unsigned char *)tinygpt_alloc(0x110000 / 8);
     if (!seen) return tinygpt__fail(err, "out of memory building the vocabulary");
@@ -2105,6 +2160,30 @@ static size_t tinygpt__acts_layout(struct tinygpt_acts *a, float *base, const ti
     return ok ? total : 0;
 }
 
+TINYGPT_DEF size_t tinygpt_train_memory(const tinygpt_config *cfg, int batch_size)
+{
+    struct tinygpt_acts a;
+    int ok = 1, threads = 1;
+    size_t P, rows, att, acts, total;
+    if (!cfg || batch_size < 1 || tinygpt_config_check(cfg, NULL)) return 0;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+    if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
+    if (threads < 1) threads = 1;
+#endif
+    P = tinygpt_num_params(cfg);
+    rows = tinygpt__mul((size_t)batch_size, (size_t)cfg->block_size, &ok);
+    att = tinygpt__mul(tinygpt__mul((size_t)batch_size, (size_t)cfg->n_head, &ok),
+                       tinygpt__tri_checked(cfg->block_size, &ok), &ok);
+    acts = ok ? tinygpt__acts_layout(&a, NULL, cfg, rows, att, cfg->block_size, threads) : 0;
+    if (!acts) return 0;
+    /* parameters, gradients, m and v; the activations; the batch's token copies */
+    total = tinygpt__add(tinygpt__mul(4, P, &ok), acts, &ok);
+    total = tinygpt__mul(total, sizeof(float), &ok);
+    total = tinygpt__add(total, tinygpt__mul(2 * sizeof(int32_t), rows, &ok), &ok);
+    return ok ? total : 0;
+}
+
 static int tinygpt__threads(const tinygpt_model *model)
 {
     int n = model->threads;
@@ -2206,6 +2285,17 @@ static uint64_t tinygpt__site_seed(uint64_t seed, int site)
     return tinygpt__mix64(seed + 0xD1B54A32D192ED03ull * (uint64_t)(site + 1));
 }
 
+/* The first check of every public function that takes a model: a zeroed one
+   (what a failed create or load leaves) or one whose config no longer matches
+   its parameters is an error, never a crash. */
+static int tinygpt__check_model(const tinygpt_model *model, tinygpt_error *err)
+{
+    if (!model || !model->params || model->config.n_head < 1 ||
+        model->num_params == 0 || model->num_params != tinygpt_num_params(&model->config))
+        return tinygpt__fail(err, "model is not initialised (create or load one first)");
+    return 0;
+}
+
 static int tinygpt__check_tokens(const int32_t *ids, size_t n, int V, const char *what, tinygpt_error *err)
 {
     size_t i;
@@ -2229,9 +2319,12 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     int C = cfg->n_embd, V = cfg->vocab_size, H = cfg->n_head, threads = tinygpt__threads(model), l;
     size_t N, NC;
     struct tinygpt_acts *a;
-    tinygpt__globals w = tinygpt__globals_at(model->params, cfg);
+    tinygpt__globals w;
     float p;
-    if (!model->params) return tinygpt__fail(err, "model is not initialised");
+    if (tinygpt__check_model(model, err)) return -1;
+    if (mode == TINYGPT__FWD_TRAIN && tinygpt_train_config_check(&model->train, err)) return -1;
+    if (!inputs) return tinygpt__fail(err, "forward needs inputs");
+    w = tinygpt__globals_at(model->params, cfg);
     if (B < 1 || T < 1 || T > cfg->block_size)
         return tinygpt__fail(err, "forward needs B >= 1 and 1 <= T <= block_size %d (got B=%d, T=%d)",
                              cfg->block_size, B, T);
@@ -2317,6 +2410,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
     float p;
     uint64_t seed;
     tinygpt__globals w, g;
+    if (tinygpt__check_model(model, err)) return -1;
     if (!a || !a->has_targets) return tinygpt__fail(err, "backward needs a forward pass with targets first");
     if (threads > a->cap_threads) threads = a->cap_threads;
     if (!model->grads) {
@@ -2406,16 +2500,79 @@ static double tinygpt__sum_squares(const float *x, size_t n, int threads)
     return total;
 }
 
+/* The numbers of one AdamW update, the same for every parameter but decay. */
+typedef struct {
+    float scale;           /* gradient clipping factor */
+    float b1, b2, eps;
+    float step_size;       /* lr / (1 - beta1^t) */
+    float bc2_sqrt;        /* sqrt(1 - beta2^t) */
+} tinygpt__adamw;
+
+/* AdamW on x[0..n): with write = 0 only counts the values that would come out
+   NaN or infinite, so that a bad update can be refused before any is taken. */
+static size_t tinygpt__adamw_range(float *p, const float *gr, float *m, float *v, size_t n, float decay,
+                                   const tinygpt__adamw *u, int write)
+{
+    size_t i, bad = 0;
+    for (i = 0; i < n; i++) {
+        float gi = gr[i] * u->scale;
+        float mi = u->b1 * m[i] + (1.0f - u->b1) * gi;
+        float vi = u->b2 * v[i] + (1.0f - u->b2) * gi * gi;
+        float pi = p[i] * decay;
+        pi -= u->step_size * mi / (sqrtf(vi) / u->bc2_sqrt + u->eps);
+        if (write) {
+            m[i] = mi;
+            v[i] = vi;
+            p[i] = pi;
+        } else {
+            bad += !(tinygpt__finite(mi) && tinygpt__finite(vi) && tinygpt__finite(pi));
+        }
+    }
+    return bad;
+}
+
+/* One pass of AdamW over every tensor, in TINYGPT__RUNS slices per tensor
+   for the threads; returns how many values came out non-finite (write = 0). */
+static size_t tinygpt__adamw_pass(tinygpt_model *model, const tinygpt__adamw *u, float lr, int write, int threads)
+{
+    size_t bad = 0;
+    int k, nt = tinygpt__num_tensors(&model->config);
+    for (k = 0; k < nt; k++) {
+        tinygpt__tensor t = tinygpt__tensor_at(&model->config, k);
+        float decay = t.decay ? 1.0f - lr * model->train.weight_decay : 1.0f;
+        size_t run_bad[TINYGPT__RUNS];
+        int part;
+        (void)threads;
+        TINYGPT__PARALLEL_FOR(TINYGPT__PAR(t.count, threads))
+        for (part = 0; part < TINYGPT__RUNS; part++) {
+            size_t i = t.count / TINYGPT__RUNS * part;
+            size_t end = part == TINYGPT__RUNS - 1 ? t.count : i + t.count / TINYGPT__RUNS;
+            run_bad[part] = tinygpt__adamw_range(model->params + t.offset + i, model->grads + t.offset + i,
+                                                 model->m + t.offset + i, model->v + t.offset + i, end - i,
+                                                 decay, u, write);
+        }
+        for (part = 0; part < TINYGPT__RUNS; part++) bad += run_bad[part];
+    }
+    return bad;
+}
+
 TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, tinygpt_error *err)
 {
-    const tinygpt_train_config *tc = &model->train;
-    double norm, bc1, bc2_sqrt;
-    float scale = 1.0f, lr, step_size, b1 = tc->beta1, b2 = tc->beta2;
-    size_t i, P = model->num_params;
-    int k, nt = tinygpt__num_tensors(&model->config), threads = tinygpt__threads(model);
+    const tinygpt_train_config *tc;
+    tinygpt__adamw u;
+    double norm, bc1;
+    float lr;
+    size_t i, P, bad;
+    int threads;
+    if (tinygpt__check_model(model, err)) return -1;
+    tc = &model->train;
+    P = model->num_params;
+    threads = tinygpt__threads(model);
+    if (tinygpt_train_config_check(tc, err)) return -1;
     if (!model->grads) return tinygpt__fail(err, "optimizer step needs gradients: run backward first");
+    if (model->step == UINT64_MAX)
+        return tinygpt__fail(err, "the step counter is at its largest value (2^64-1): no further update can be counted");
     norm = sqrt(tinygpt__sum_squares(model->grads, P, threads));
-    model->last_grad_norm = (float)norm;
     if (grad_norm) *grad_norm = (float)norm;
     if (!(norm <= DBL_MAX)) {
         tinygpt__tensor t;
@@ -2436,25 +2593,22 @@ TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, t
         model->m = m;
         model->v = v;
     }
-    if (tc->grad_clip > 0.0f && norm > tc->grad_clip) scale = (float)(tc->grad_clip / norm);
+    u.scale = 1.0f;
+    if (tc->grad_clip > 0.0f && norm > tc->grad_clip) u.scale = (float)(tc->grad_clip / norm);
+    u.b1 = tc->beta1;
+    u.b2 = tc->beta2;
+    u.eps = tc->eps;
     lr = tinygpt_lr(tc, model->step);
-    bc1 = 1.0 - pow((double)b1, (double)(model->step + 1));
-    bc2_sqrt = sqrt(1.0 - pow((double)b2, (double)(model->step + 1)));
-    step_size = (float)(lr / bc1);
-    for (k = 0; k < nt; k++) {
-        tinygpt__tensor t = tinygpt__tensor_at(&model->config, k);
-        float decay = t.decay ? 1.0f - lr * tc->weight_decay : 1.0f;
-        float *p = model->params + t.offset, *gr = model->grads + t.offset;
-        float *m = model->m + t.offset, *v = model->v + t.offset;
-        TINYGPT__PARALLEL_FOR(TINYGPT__PAR(t.count, threads))
-        for (i = 0; i < t.count; i++) {
-            float gi = gr[i] * scale;
-            m[i] = b1 * m[i] + (1.0f - b1) * gi;
-            v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-            p[i] *= decay;
-            p[i] -= step_size * m[i] / (sqrtf(v[i]) / (float)bc2_sqrt + tc->eps);
-        }
-    }
+    bc1 = 1.0 - pow((double)u.b1, (double)(model->step + 1));
+    u.bc2_sqrt = (float)sqrt(1.0 - pow((double)u.b2, (double)(model->step + 1)));
+    u.step_size = (float)(lr / bc1);
+    bad = tinygpt__adamw_pass(model, &u, lr, 0, threads);
+    if (bad)
+        return tinygpt__fail(err, "the update at step %llu would make %llu parameters or moments NaN or infinite "
+                             "(lr %g): update not taken", (unsigned long long)model->step, (unsigned long long)bad,
+                             (double)lr);
+    tinygpt__adamw_pass(model, &u, lr, 1, threads);
+    model->last_grad_norm = (float)norm;
     model->step++;
     return 0;
 }
@@ -2496,49 +2650,68 @@ TINYGPT_DEF void tinygpt_model_free(tinygpt_model *model)
     memset(model, 0, sizeof *model);
 }
 
-/* A model with vocabulary, configs and (zeroed) parameters, nothing else. */
+/* A new model (*model is overwritten, not freed) with vocabulary, configs
+   and uninitialised parameters, nothing else. */
 static int tinygpt__model_alloc(tinygpt_model *model, const tinygpt_config *cfg,
                                 const tinygpt_train_config *tc, const uint32_t *cps, tinygpt_error *err)
 {
+    size_t P;
     memset(model, 0, sizeof *model);
     if (tinygpt_config_check(cfg, err) || tinygpt_train_config_check(tc, err)) return -1;
-    model->config = *cfg;
-    model->train = *tc;
-    model->num_params = tinygpt_num_params(cfg);
+    P = tinygpt_num_params(cfg);
     if (tinygpt_vocab_from_codepoints(&model->vocab, cps, cfg->vocab_size, err)) return -1;
-    model->params = tinygpt__alloc_floats(model->num_params);
+    model->params = tinygpt__alloc_floats(P);
     if (!model->params) {
         tinygpt_model_free(model);
-        return tinygpt__fail(err, "out of memory for %llu parameters", (unsigned long long)model->num_params);
+        return tinygpt__fail(err, "out of memory for %llu parameters (%llu MiB)", (unsigned long long)P,
+                             (unsigned long long)(P / (1024 * 1024 / sizeof(float))));
     }
+    model->config = *cfg;
+    model->train = *tc;
+    model->num_params = P;
     tinygpt_rng_seed(&model->rng, tc->seed);
     return 0;
+}
+
+/* Puts a new model in place of *model (zeroed or live), keeping the caller's
+   settings (threads, the cache switch). */
+static void tinygpt__model_replace(tinygpt_model *model, tinygpt_model *fresh)
+{
+    fresh->threads = model->threads;
+    fresh->no_kv_cache = model->no_kv_cache;
+    tinygpt_model_free(model);
+    *model = *fresh;
 }
 
 TINYGPT_DEF int tinygpt_model_create(tinygpt_model *model, const tinygpt_config *cfg,
                                      const tinygpt_vocab *vocab, const tinygpt_train_config *tc,
                                      tinygpt_error *err)
 {
-    tinygpt_config c = *cfg;
+    tinygpt_config c;
+    tinygpt_train_config defaults = tinygpt_train_config_default();
+    tinygpt_model fresh;
     tinygpt_rng init;
     int k, nt;
     /* GPT-2: residual projections get std 0.02 / sqrt(2 L) so the stream's variance stays put */
     float proj_std;
-    if (!vocab || vocab->size < 1) { memset(model, 0, sizeof *model); return tinygpt__fail(err, "model needs a non-empty vocabulary"); }
+    if (!model || !cfg) return tinygpt__fail(err, "model_create needs a model and a config");
+    if (!vocab || vocab->size < 1 || !vocab->codepoints) return tinygpt__fail(err, "model needs a non-empty vocabulary");
+    c = *cfg;
     c.vocab_size = vocab->size;
-    if (tinygpt__model_alloc(model, &c, tc, vocab->codepoints, err)) return -1;
+    if (tinygpt__model_alloc(&fresh, &c, tc ? tc : &defaults, vocab->codepoints, err)) return -1;
     proj_std = 0.02f / sqrtf(2.0f * (float)c.n_layer);
-    tinygpt_rng_seed(&init, tinygpt__mix64(tc->seed ^ 0x1A17ull));
+    tinygpt_rng_seed(&init, tinygpt__mix64(fresh.train.seed ^ 0x1A17ull));
     nt = tinygpt__num_tensors(&c);
     for (k = 0; k < nt; k++) {
         tinygpt__tensor t = tinygpt__tensor_at(&c, k);
-        float *p = model->params + t.offset;
+        float *p = fresh.params + t.offset;
         size_t i;
         float std = (strcmp(t.name, "attn.proj.weight") == 0 || strcmp(t.name, "mlp.proj.weight") == 0) ? proj_std : 0.02f;
         for (i = 0; i < t.count; i++)
             p[i] = t.init == TINYGPT__INIT_NORMAL ? std * tinygpt_rng_normal(&init)
                  : t.init == TINYGPT__INIT_ONE ? 1.0f : 0.0f;
     }
+    tinygpt__model_replace(model, &fresh);
     return 0;
 }
 
@@ -2547,11 +2720,15 @@ TINYGPT_DEF int tinygpt_model_create(tinygpt_model *model, const tinygpt_config 
 TINYGPT_DEF int tinygpt_estimate_loss(tinygpt_model *model, const int32_t *tokens, size_t n, int B,
                                       int iters, tinygpt_rng *rng, float *loss, tinygpt_error *err)
 {
-    int T = model->config.block_size, it, ok = 1;
-    size_t rows = tinygpt__mul((size_t)(B > 0 ? B : 0), (size_t)T, &ok);
+    int T, it, ok = 1;
+    size_t rows;
     int32_t *x;
     double total = 0.0;
+    if (tinygpt__check_model(model, err)) return -1;
     if (B < 1 || iters < 1) return tinygpt__fail(err, "estimate_loss needs B >= 1 and iters >= 1");
+    if (!tokens || !rng || !loss) return tinygpt__fail(err, "estimate_loss needs tokens, an rng and a place for the loss");
+    T = model->config.block_size;
+    rows = tinygpt__mul((size_t)B, (size_t)T, &ok);
     if (!ok || rows > SIZE_MAX / (2 * sizeof(int32_t))) return tinygpt__fail(err, "batch too large");
     x = (int32_t *)tinygpt_alloc(2 * rows * sizeof(int32_t));
     if (!x) return tinygpt__fail(err, "out of memory for a batch");
@@ -2572,11 +2749,14 @@ TINYGPT_DEF int tinygpt_estimate_loss(tinygpt_model *model, const int32_t *token
 TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tokens, size_t n,
                                         int B, double *loss, tinygpt_error *err)
 {
-    size_t T = (size_t)model->config.block_size, windows, k, ok_rows;
+    size_t T, windows, k, ok_rows;
     int32_t *x;
     double total = 0.0;
     int ok = 1;
+    if (tinygpt__check_model(model, err)) return -1;
     if (B < 1) return tinygpt__fail(err, "evaluate needs B >= 1");
+    if (!tokens || !loss) return tinygpt__fail(err, "evaluate needs tokens and a place for the loss");
+    T = (size_t)model->config.block_size;
     if (n < T + 1)
         return tinygpt__fail(err, "text of %llu tokens is too short for one window of block_size %llu + 1",
                              (unsigned long long)n, (unsigned long long)T);
@@ -2746,20 +2926,23 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
                                  tinygpt_rng *rng, int32_t *out, size_t *n_out,
                                  tinygpt_token_fn on_token, void *user, tinygpt_error *err)
 {
-    int T = model->config.block_size, V = model->config.vocab_size, longest;
+    int T, V, longest, use_cache, i;
     size_t produced = 0, n;
     int32_t *window;
     tinygpt__candidate *cand;
     tinygpt__kv_cache kc;
-    int use_cache = !model->no_kv_cache;
     if (n_out) *n_out = 0;
+    if (tinygpt__check_model(model, err)) return -1;
+    if (!rng) return tinygpt__fail(err, "generate needs an rng");
+    T = model->config.block_size;
+    V = model->config.vocab_size;
+    use_cache = !model->no_kv_cache;
     if (!(temperature >= 0.0f) || !tinygpt__finite(temperature))
         return tinygpt__fail(err, "temperature must be a finite number >= 0 (got %g)", (double)temperature);
     if (top_k < 0) return tinygpt__fail(err, "top_k must be >= 0 (got %d)", top_k);
     if (!(top_p > 0.0f && top_p <= 1.0f)) return tinygpt__fail(err, "top_p must be in (0, 1] (got %g)", (double)top_p);
     if (!context || n_context < 1) return tinygpt__fail(err, "generate needs a context of at least one token");
     if (tinygpt__check_tokens(context, n_context, V, "context", err)) return -1;
-    if (!model->params) return tinygpt__fail(err, "model is not initialised");
     memset(&kc, 0, sizeof kc);
     /* the window never holds more than the context and the new tokens */
     longest = n_context < (size_t)T && max_new_tokens < (size_t)T - n_context ? (int)(n_context + max_new_tokens) : T;
@@ -2793,6 +2976,15 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
         }
         if (use_cache) tinygpt__kv_cache_step(&kc, model, window[n - 1]);
         logits = use_cache ? kc.logits : model->acts->logits + (n - 1) * (size_t)V;
+        for (i = 0; i < V && tinygpt__finite(logits[i]); i++) {}
+        if (i < V) {  /* the sampler's sort and sums need numbers */
+            tinygpt__fail(err, "logit %d is %g after %llu new tokens: the model's activations overflowed",
+                          i, (double)logits[i], (unsigned long long)produced);
+            tinygpt_free(window);
+            tinygpt_free(cand);
+            tinygpt_free(kc.kt);
+            return -1;
+        }
         next = tinygpt__sample(logits, V, temperature, top_k, top_p, rng, cand);
         if (out) out[produced] = next;
         produced++;
@@ -2961,6 +3153,33 @@ static void tinygpt__read_floats(float *dst, const unsigned char *src, size_t n)
     }
 }
 
+/* Reading rule: every parameter and moment is finite and every second
+   moment is >= 0 (a model that breaks this cannot train or sample sensibly,
+   so it is refused at the door rather than found later as NaN logits). */
+static int tinygpt__check_loaded_values(const tinygpt_model *m, tinygpt_error *err)
+{
+    static const char *const array_names[3] = {"parameter", "AdamW first moment (m) of", "AdamW second moment (v) of"};
+    const float *arrays[3];
+    int a, k, nt = tinygpt__num_tensors(&m->config);
+    arrays[0] = m->params; arrays[1] = m->m; arrays[2] = m->v;
+    for (a = 0; a < 3; a++) {
+        if (!arrays[a]) continue;
+        for (k = 0; k < nt; k++) {
+            tinygpt__tensor t = tinygpt__tensor_at(&m->config, k);
+            const float *x = arrays[a] + t.offset;
+            char label[64];
+            size_t i;
+            for (i = 0; i < t.count; i++)
+                if (!tinygpt__finite(x[i]) || (a == 2 && x[i] < 0.0f))
+                    return tinygpt__fail(err, "%s %s, index %llu, is %g: %s", array_names[a],
+                                         tinygpt__tensor_label(&t, label), (unsigned long long)i, (double)x[i],
+                                         tinygpt__finite(x[i]) ? "a second moment cannot be negative"
+                                                               : "values must be finite");
+        }
+    }
+    return 0;
+}
+
 TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len, tinygpt_error *err)
 {
     const unsigned char *d = (const unsigned char *)data;
@@ -2970,6 +3189,7 @@ TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size
     uint32_t flags = 0, table[256], *cps;
     size_t expected = 0, P, i;
     const unsigned char *p;
+    if (!model || (!data && len)) return tinygpt__fail(err, "load_memory needs a model and data");
     if (len < TINYGPT__HEADER_SIZE + 4)
         return tinygpt__fail(err, "checkpoint is %llu bytes, shorter than its %d-byte header and trailer",
                              (unsigned long long)len, TINYGPT__HEADER_SIZE + 4);
@@ -2998,12 +3218,13 @@ TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size
         tinygpt__read_floats(loaded.m, p + 4 * P, P);
         tinygpt__read_floats(loaded.v, p + 8 * P, P);
     }
+    if (tinygpt__check_loaded_values(&loaded, err)) {
+        tinygpt_model_free(&loaded);
+        return -1;
+    }
     loaded.step = tinygpt__get_u64(d + 40);
     loaded.rng.state = tinygpt__get_u64(d + 96);
-    loaded.threads = model->threads;
-    loaded.no_kv_cache = model->no_kv_cache;
-    tinygpt_model_free(model);
-    *model = loaded;
+    tinygpt__model_replace(model, &loaded);
     return 0;
 }
 
@@ -3024,18 +3245,106 @@ TINYGPT_DEF int tinygpt_load(tinygpt_model *model, const char *path, tinygpt_err
     return rc;
 }
 
+/* The temporary file of a save. It is created exclusively under a fresh name
+   in the destination's folder, so it is never an existing file, a file another
+   saver is writing, or a link: POSIX open(O_CREAT | O_EXCL) fails on any
+   existing name, a dangling link included; Windows _open(_O_EXCL) likewise.
+   Plain C99 has no exclusive create: there the name is checked with fopen "rb"
+   first, which leaves a window between the check and the create. */
+#if defined(_WIN32)
+#define TINYGPT__FILES_WIN32 1
+#elif defined(__unix__) || defined(__APPLE__)
+#define TINYGPT__FILES_POSIX 1
+#endif
+
 /* Buffered writer that keeps a running CRC. */
 typedef struct {
+#if defined(TINYGPT__FILES_POSIX) || defined(TINYGPT__FILES_WIN32)
+    int fd;
+#else
     FILE *f;
+#endif
+    int errnum;                /* errno of the first failure; -1: failed without one */
     uint32_t crc, table[256];
     size_t n;
-    int failed;
     unsigned char buf[1 << 16];
 } tinygpt__writer;
 
+/* Creates `tmp` (path.tmp-XXXXXXXX) exclusively for writing, with permission
+   bits `mode` (before the umask); tries fresh names while they exist. */
+static int tinygpt__writer_open(tinygpt__writer *w, const char *path, char *tmp, size_t tmp_size, unsigned mode)
+{
+    uint64_t seed = tinygpt__mix64((uint64_t)time(NULL) ^ (uint64_t)clock() << 32 ^ (uint64_t)(size_t)w);
+    int attempt;
+#if defined(TINYGPT__FILES_POSIX)
+    seed ^= (uint64_t)getpid() << 16;
+#endif
+    for (attempt = 0; attempt < 64; attempt++) {
+        seed = tinygpt__mix64(seed + (uint64_t)attempt);
+        snprintf(tmp, tmp_size, "%s.tmp-%08lx", path, (unsigned long)(seed & 0xFFFFFFFFu));
+        errno = 0;
+#if defined(TINYGPT__FILES_POSIX)
+        w->fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, (mode_t)mode);
+        if (w->fd >= 0) return 0;
+#elif defined(TINYGPT__FILES_WIN32)
+        (void)mode;
+        w->fd = _open(tmp, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY, _S_IREAD | _S_IWRITE);
+        if (w->fd >= 0) return 0;
+#else
+        (void)mode;
+        w->f = fopen(tmp, "rb");
+        if (w->f) { fclose(w->f); errno = EEXIST; continue; }
+        w->f = fopen(tmp, "wb");
+        if (w->f) return 0;
+#endif
+        if (errno != EEXIST) break;
+    }
+    w->errnum = errno ? errno : -1;
+    return -1;
+}
+
+static void tinygpt__writer_raw(tinygpt__writer *w, const unsigned char *p, size_t n)
+{
+    if (w->errnum) return;
+#if defined(TINYGPT__FILES_POSIX) || defined(TINYGPT__FILES_WIN32)
+    while (n > 0) {
+        unsigned chunk = n > (1u << 30) ? (1u << 30) : (unsigned)n;
+#if defined(TINYGPT__FILES_POSIX)
+        long k = (long)write(w->fd, p, chunk);
+#else
+        long k = (long)_write(w->fd, p, chunk);
+#endif
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) { w->errnum = k < 0 && errno ? errno : -1; return; }
+        p += k;
+        n -= (size_t)k;
+    }
+#else
+    errno = 0;
+    if (fwrite(p, 1, n, w->f) != n) w->errnum = errno ? errno : -1;
+#endif
+}
+
+/* Flushes, makes the data durable where the platform can (so the rename
+   that follows never publishes a file whose blocks are not on disk), closes. */
+static void tinygpt__writer_close(tinygpt__writer *w)
+{
+    int failed = 0;
+#if defined(TINYGPT__FILES_POSIX)
+    if (!w->errnum && fsync(w->fd) != 0 && errno != EINVAL) w->errnum = errno;
+    failed = close(w->fd) != 0;
+#elif defined(TINYGPT__FILES_WIN32)
+    failed = _close(w->fd) != 0;
+#else
+    failed = fflush(w->f) != 0 || ferror(w->f);
+    if (fclose(w->f) != 0) failed = 1;
+#endif
+    if (failed && !w->errnum) w->errnum = errno ? errno : -1;
+}
+
 static void tinygpt__flush(tinygpt__writer *w)
 {
-    if (w->n && fwrite(w->buf, 1, w->n, w->f) != w->n) w->failed = 1;
+    tinygpt__writer_raw(w, w->buf, w->n);
     w->n = 0;
 }
 
@@ -3062,35 +3371,18 @@ static void tinygpt__write_floats(tinygpt__writer *w, const float *x, size_t n)
     }
 }
 
-TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,
-                             tinygpt_error *err)
+static const char *tinygpt__strerror(int errnum)
+{
+    return errnum > 0 ? strerror(errnum) : "unknown error";
+}
+
+/* The whole file, header to CRC, through w. */
+static void tinygpt__write_checkpoint(tinygpt__writer *w, const tinygpt_model *model, int with_optimizer)
 {
     unsigned char header[TINYGPT__HEADER_SIZE], b[4];
-    size_t plen = strlen(path), i;
-    char *tmp;
-    tinygpt__writer *w;
-    int failed;
-    if (!model->params) return tinygpt__fail(err, "cannot save an uninitialised model");
-    with_optimizer = with_optimizer && model->m && model->v;
-    tmp = (char *)tinygpt_alloc(plen + 5);
-    w = (tinygpt__writer *)tinygpt_alloc(sizeof *w);
-    if (!tmp || !w) {
-        tinygpt_free(tmp);
-        tinygpt_free(w);
-        return tinygpt__fail(err, "out of memory saving '%s'", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    w->f = fopen(tmp, "wb");
-    if (!w->f) {
-        tinygpt__fail(err, "cannot open '%s' for writing", tmp);
-        tinygpt_free(tmp);
-        tinygpt_free(w);
-        return -1;
-    }
+    size_t i;
     w->crc = 0;
     w->n = 0;
-    w->failed = 0;
     tinygpt__crc32_table(w->table);
     tinygpt__write_header(header, model, with_optimizer);
     tinygpt__write(w, header, sizeof header);
@@ -3106,24 +3398,72 @@ TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int w
     tinygpt__put_u32(b, w->crc);
     tinygpt__write(w, b, 4);
     tinygpt__flush(w);
-    failed = w->failed;
-    if (fflush(w->f) != 0 || ferror(w->f)) failed = 1;
-    if (fclose(w->f) != 0) failed = 1;
+}
+
+TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,
+                             tinygpt_error *err)
+{
+    size_t tmp_size;
+    char *tmp;
+    tinygpt__writer *w;
+    unsigned mode = 0666;  /* a new file: what the umask leaves of rw for all, as for any new file */
+    int keep_mode = 0, errnum;
+    if (tinygpt__check_model(model, err)) return -1;
+    if (!path || !*path) return tinygpt__fail(err, "save needs a file name");
+#if defined(TINYGPT__FILES_POSIX)
+    {   /* an existing destination: refuse a directory, keep a file's permission bits */
+        struct stat st;
+        if (stat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode)) return tinygpt__fail(err, "cannot save to '%s': it is a directory", path);
+            mode = (unsigned)st.st_mode & 0777u;
+            keep_mode = 1;
+        }
+    }
+#endif
+    with_optimizer = with_optimizer && model->m && model->v;
+    tmp_size = strlen(path) + 16;
+    tmp = (char *)tinygpt_alloc(tmp_size);
+    w = (tinygpt__writer *)tinygpt_alloc(sizeof *w);
+    if (!tmp || !w) {
+        tinygpt_free(tmp);
+        tinygpt_free(w);
+        return tinygpt__fail(err, "out of memory saving '%s'", path);
+    }
+    w->errnum = 0;
+    if (tinygpt__writer_open(w, path, tmp, tmp_size, mode)) {
+        tinygpt__fail(err, "cannot create a temporary file beside '%s' (%s): %s; '%s' is unchanged", path, tmp,
+                      tinygpt__strerror(w->errnum), path);
+        tinygpt_free(tmp);
+        tinygpt_free(w);
+        return -1;
+    }
+    tinygpt__write_checkpoint(w, model, with_optimizer);
+    tinygpt__writer_close(w);
+    errnum = w->errnum;
     tinygpt_free(w);
-    if (failed) {
+#if defined(TINYGPT__FILES_POSIX)
+    /* the umask may have taken bits the old file had; failing to restore them loses no data */
+    if (!errnum && keep_mode) (void)chmod(tmp, (mode_t)mode);
+#endif
+    (void)keep_mode;
+    if (errnum) {
         remove(tmp);
-        tinygpt__fail(err, "error writing '%s' (disk full?); '%s' is unchanged", tmp, path);
+        tinygpt__fail(err, "error writing '%s': %s; '%s' is unchanged", tmp, tinygpt__strerror(errnum), path);
         tinygpt_free(tmp);
         return -1;
     }
+    errno = 0;
     if (rename(tmp, path) != 0) {
+        errnum = errno;
 #ifdef _WIN32
-        /* Windows' rename does not replace an existing file */
-        if (remove(path) != 0 || rename(tmp, path) != 0)
+        /* Windows' rename does not replace an existing file: remove it first
+           (the one moment a crash could leave no file at path) */
+        if (remove(path) == 0 && rename(tmp, path) == 0) errnum = 0;
+        else errnum = errno;
 #endif
-        {
+        if (errnum) {
             remove(tmp);
-            tinygpt__fail(err, "cannot rename '%s' to '%s'", tmp, path);
+            tinygpt__fail(err, "cannot rename '%s' to '%s': %s", tmp, path, tinygpt__strerror(errnum));
             tinygpt_free(tmp);
             return -1;
         }

@@ -32,6 +32,9 @@
 #include "../examples/hugepages.h"  /* the example programs' allocator: big buffers on 2 MiB pages */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
+/* Objects the library fills start zeroed (or live): copies of these. */
+static tinygpt_model zero_model;
+static tinygpt_vocab zero_vocab;
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,7 +497,7 @@ typedef struct {
 
 static int bench_seed_model(tinygpt_model *model, int dropout_on)
 {
-    tinygpt_vocab vocab;
+    tinygpt_vocab vocab = zero_vocab;
     tinygpt_config cfg;
     tinygpt_train_config tc = tinygpt_train_config_default();
     tinygpt_error err;
@@ -525,7 +528,7 @@ static void bench_random_tokens(int32_t *t, size_t n, tinygpt_rng *rng)
 /* zero_grad, forward, backward and optimizer_step, each timed; a fresh model per call. */
 static int bench_train(const bench_opts *o, int threads, bench_train_result *r)
 {
-    tinygpt_model model;
+    tinygpt_model model = zero_model;
     tinygpt_error err;
     tinygpt_rng rng;
     size_t n = (size_t)o->B * SEED_T;
@@ -876,7 +879,7 @@ int main(int argc, char **argv)
     memset(gen_cached, 0, sizeof gen_cached);
     memset(&gen_small_pages, 0, sizeof gen_small_pages);
     {
-        tinygpt_model model, small_pages;
+        tinygpt_model model = zero_model, small_pages = zero_model;
         int have_small_pages;
         hugepages_enabled = 0;  /* a second model on ordinary pages, as plain malloc gives them */
         have_small_pages = bench_seed_model(&small_pages, 0) == 0;

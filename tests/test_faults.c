@@ -13,7 +13,10 @@
 
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(__EMSCRIPTEN__)
 #define TEST_POSIX 1
+#include <dirent.h>
+#include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -25,7 +28,7 @@
 
 /* Scratch files, named after the process where it has an id, so that two
    test runs in one checkout do not trip over each other's files. */
-enum { PATH_FILE, PATH_TMP, PATH_RO_DIR, PATH_RO_FILE, PATH_RO_TMP };
+enum { PATH_FILE, PATH_OLD_TMP, PATH_RO_DIR, PATH_RO_FILE, PATH_OTHER };
 static const char *fault_path(int which)
 {
     static char names[5][96];
@@ -35,15 +38,15 @@ static const char *fault_path(int which)
         id = (long)getpid();
 #endif
         sprintf(names[PATH_FILE], "tests/tmp_fault_%ld.bin", id);
-        sprintf(names[PATH_TMP], "tests/tmp_fault_%ld.bin.tmp", id);
+        sprintf(names[PATH_OLD_TMP], "tests/tmp_fault_%ld.bin.tmp", id);
         sprintf(names[PATH_RO_DIR], "tests/tmp_readonly_dir_%ld", id);
         sprintf(names[PATH_RO_FILE], "tests/tmp_readonly_dir_%ld/ck.bin", id);
-        sprintf(names[PATH_RO_TMP], "tests/tmp_readonly_dir_%ld/ck.bin.tmp", id);
+        sprintf(names[PATH_OTHER], "tests/tmp_fault_other_%ld.txt", id);
     }
     return names[which];
 }
 #define FAULT_FILE fault_path(PATH_FILE)
-#define FAULT_FILE_TMP fault_path(PATH_TMP)
+#define FAULT_OTHER fault_path(PATH_OTHER)  /* a user's file that saves must never touch */
 
 static const char fault_text[] = "the quick brown fox jumps over the lazy dog; THE QUICK BROWN FOX!\n";
 
@@ -65,6 +68,32 @@ static int file_is(const char *path, const unsigned char *bytes, size_t len)
     free(disk);
     return same;
 }
+
+#if TEST_POSIX
+/* How many temporary files of saves to `path` (path.tmp-XXXXXXXX) are in its
+   folder; with remove_them, removes them too. */
+static int count_temps(const char *path, int remove_them)
+{
+    char dir[256], prefix[256], name[600];
+    const char *slash = strrchr(path, '/');
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+    if (slash) { sprintf(dir, "%.*s", (int)(slash - path), path); sprintf(prefix, "%s.tmp-", slash + 1); }
+    else { strcpy(dir, "."); sprintf(prefix, "%s.tmp-", path); }
+    d = opendir(dir);
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+            n++;
+            if (remove_them) { sprintf(name, "%s/%s", dir, e->d_name); remove(name); }
+        }
+    closedir(d);
+    return n;
+}
+#else
+static int count_temps(const char *path, int remove_them) { (void)path; (void)remove_them; return 0; }  /* names unknown */
+#endif
 
 /* ---------------------------------------------------------------- allocation failure */
 
@@ -123,13 +152,13 @@ static int fault_call(int op, const fault_fixture *f, tinygpt_model *held, fault
     memset(res, 0, sizeof *res);
     switch (op) {
     case OP_VOCAB: {
-        tinygpt_vocab v;
+        tinygpt_vocab v = zero_vocab;
         rc = tinygpt_vocab_build(&v, fault_text, sizeof fault_text - 1, err);
         if (rc == 0) { res->out[0] = v.size; tinygpt_vocab_free(&v); }  /* its size, to compare */
         break;
     }
     case OP_CREATE: {
-        tinygpt_model m;
+        tinygpt_model m = zero_model;
         rc = tinygpt_model_create(&m, &f->cfg, &f->vocab, &f->tc, err);
         if (rc == 0) tinygpt_model_free(&m);
         break;
@@ -178,7 +207,7 @@ static long fault_sweep(int op, const fault_fixture *f, int rest)
 {
     const char *name = fault_op_names[op];
     fault_result clean, got;
-    tinygpt_model held;
+    tinygpt_model held = zero_model;
     tinygpt_error err;
     long n, made = -1, live0 = g_lib_live;
     /* the clean run: what every retry must reproduce */
@@ -221,10 +250,8 @@ static long fault_sweep(int op, const fault_fixture *f, int rest)
                              : snap_same(&before, &held),
                     "%s, allocation %ld failing: the held model changed", name, n);
             if (op == OP_SAVE) {
-                FILE *tmp = fopen(FAULT_FILE_TMP, "rb");
                 EXPECTF(file_is(FAULT_FILE, f->ck, f->ck_len), "save, allocation %ld failing: the old checkpoint changed", n);
-                EXPECTF(tmp == NULL, "save, allocation %ld failing: left %s behind", n, FAULT_FILE_TMP);
-                if (tmp) fclose(tmp);
+                EXPECTF(count_temps(FAULT_FILE, 1) == 0, "save, allocation %ld failing: left a temp file behind", n);
             }
             /* and still usable: the same call now gives what a clean run gives */
             fault_result_free(&got);
@@ -247,7 +274,7 @@ static long fault_sweep(int op, const fault_fixture *f, int rest)
 static void test_alloc_failures(void)
 {
     fault_fixture f;
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_error err;
     int op, i;
     long live0 = g_lib_live;
@@ -276,11 +303,12 @@ static void test_alloc_failures(void)
     free(f.ck);
     tinygpt_vocab_free(&f.vocab);
     remove(FAULT_FILE);
-    remove(FAULT_FILE_TMP);
+    count_temps(FAULT_FILE, 1);
     EXPECTF(g_lib_live == live0, "%ld library allocations leaked", g_lib_live - live0);
 }
 
 /* ---------------------------------------------------------------- crash-safe saving */
+
 
 /* Two checkpoints of one shape (old: a; new: b), large enough that a save
    takes a while, and their bytes as saved. */
@@ -335,7 +363,7 @@ static void sleep_s(double s)
 static void test_crash_safe_save(void)
 {
     save_pair s;
-    tinygpt_model loaded;
+    tinygpt_model loaded = zero_model;
     tinygpt_error err;
     int trials = g_quick ? 40 : 200, t, bad = 0, killed = 0, mid = 0, old_seen = 0, new_seen = 0, reps;
     double save_s, t0;
@@ -349,7 +377,6 @@ static void test_crash_safe_save(void)
         int fds[2], status = 0;
         char c = 0;
         pid_t pid;
-        FILE *tmp;
         if (!EXPECT(put_file(FAULT_FILE, s.bytes_a, s.len_a) == 0) || !EXPECT(pipe(fds) == 0)) break;
         fflush(stdout);
         pid = fork();
@@ -374,8 +401,7 @@ static void test_crash_safe_save(void)
         waitpid(pid, &status, 0);
         if (c == 's' && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) killed++;
         else EXPECTF(0, "trial %d: the saver was not killed while saving (status %d)", t, status);
-        tmp = fopen(FAULT_FILE_TMP, "rb");
-        if (tmp) { mid++; fclose(tmp); remove(FAULT_FILE_TMP); }
+        if (count_temps(FAULT_FILE, 1) > 0) mid++;
         if (file_is(FAULT_FILE, s.bytes_a, s.len_a)) old_seen++;
         else if (file_is(FAULT_FILE, s.bytes_b, s.len_b)) new_seen++;
         else if (bad++ == 0) EXPECTF(0, "trial %d: the file is neither the old nor the new checkpoint", t);
@@ -391,7 +417,7 @@ static void test_crash_safe_save(void)
     tinygpt_model_free(&loaded);
     save_pair_free(&s);
     remove(FAULT_FILE);
-    remove(FAULT_FILE_TMP);
+    count_temps(FAULT_FILE, 1);
 }
 #else
 static void test_crash_safe_save(void)
@@ -407,28 +433,29 @@ static void test_save_errors(void)
     tinygpt_error err;
     if (save_pair_make(&s, 16) != 0) { save_pair_free(&s); return; }
 #if TEST_POSIX
-    /* a full disk: the temp file is /dev/full, where every write fails */
-    if (access("/dev/full", W_OK) == 0 && put_file(FAULT_FILE, s.bytes_a, s.len_a) == 0 &&
-        symlink("/dev/full", FAULT_FILE_TMP) == 0) {
-        struct stat st;
-        err.message[0] = 0;
-        EXPECT_FAIL(tinygpt_save(&s.b, FAULT_FILE, 1, &err));
-        EXPECT_MENTIONS(err, "disk full|error writing");
-        EXPECT_MENTIONS(err, FAULT_FILE);
+    /* a full disk: a child whose file size limit is 1 KiB (writes past it fail
+       with EFBIG, the signal ignored) saves over the old file */
+    if (put_file(FAULT_FILE, s.bytes_a, s.len_a) == 0) {
+        int status = -1;
+        pid_t pid;
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+            struct rlimit rl;
+            rl.rlim_cur = rl.rlim_max = 1024;
+            signal(SIGXFSZ, SIG_IGN);
+            if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(2);
+            err.message[0] = 0;
+            if (tinygpt_save(&s.b, FAULT_FILE, 1, &err) == 0) _exit(1);
+            _exit(mentions(err.message, "error writing") && mentions(err.message, FAULT_FILE) &&
+                  mentions(err.message, strerror(EFBIG)) ? 0 : 3);
+        }
+        if (pid > 0) waitpid(pid, &status, 0);
+        EXPECTF(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "full disk: the child's save gave status %d (1: it succeeded; 3: the message lacks the file or why)",
+                status);
         EXPECTF(file_is(FAULT_FILE, s.bytes_a, s.len_a), "full disk: the old checkpoint changed");
-        EXPECTF(lstat(FAULT_FILE_TMP, &st) != 0, "full disk: the temp file was left behind");
-        remove(FAULT_FILE_TMP);
-    } else {
-        printf("  full disk: skipped (no writable /dev/full or no symlinks here)\n");
-    }
-    /* the temp file cannot be created: a directory is in its place (this
-       stops root too, whom directory permissions do not) */
-    if (put_file(FAULT_FILE, s.bytes_a, s.len_a) == 0 && mkdir(FAULT_FILE_TMP, 0755) == 0) {
-        err.message[0] = 0;
-        EXPECT_FAIL(tinygpt_save(&s.b, FAULT_FILE, 1, &err));
-        EXPECT_MENTIONS(err, FAULT_FILE_TMP);
-        EXPECTF(file_is(FAULT_FILE, s.bytes_a, s.len_a), "unwritable temp file: the old checkpoint changed");
-        rmdir(FAULT_FILE_TMP);
+        EXPECTF(count_temps(FAULT_FILE, 1) == 0, "full disk: the temp file was left behind");
     }
     /* a read-only directory */
     {
@@ -463,7 +490,7 @@ static void test_save_errors(void)
             }
         }
         chmod(dir, 0755);
-        remove(fault_path(PATH_RO_TMP));
+        count_temps(path, 1);
         remove(path);
         rmdir(dir);
     }
@@ -476,6 +503,279 @@ static void test_save_errors(void)
     EXPECT_MENTIONS(err, "tmp_no_such_dir");
     save_pair_free(&s);
     remove(FAULT_FILE);
+}
+
+/* Where a save writes: two savers at once, links, a user's files beside the
+   checkpoint, kept permissions, a directory in the way. */
+#if TEST_POSIX
+static void test_save_paths(void)
+{
+    static const unsigned char precious[] = "a user's own file";
+    save_pair s;
+    tinygpt_model loaded = zero_model;
+    tinygpt_error err;
+    struct stat st;
+    int round, torn = 0, reads = 0, status[2] = {-1, -1}, k;
+    pid_t pid[2];
+    if (save_pair_make(&s, 32) != 0) { save_pair_free(&s); return; }
+
+    /* two processes save different checkpoints to one path, 25 times each,
+       while this one reads it: every read and the last file is one of the two */
+    fflush(stdout);
+    for (k = 0; k < 2; k++) {
+        pid[k] = fork();
+        if (pid[k] == 0) {
+            for (round = 0; round < 25; round++)
+                if (tinygpt_save(k ? &s.b : &s.a, FAULT_FILE, 1, NULL) != 0) _exit(4);
+            _exit(0);
+        }
+    }
+    for (;;) {
+        int alive = 0;
+        for (k = 0; k < 2; k++) {
+            int st_k;
+            if (pid[k] > 0 && status[k] == -1 && waitpid(pid[k], &st_k, WNOHANG) == 0) alive = 1;
+            else if (pid[k] > 0 && status[k] == -1) status[k] = st_k;
+        }
+        {
+            size_t got = 0, at = 0;
+            unsigned char *disk = read_bytes(FAULT_FILE, &got);
+            int is_a = disk && got == s.len_a && memcmp(disk, s.bytes_a, got) == 0;
+            int is_b = disk && got == s.len_b && memcmp(disk, s.bytes_b, got) == 0;
+            if (!is_a && !is_b) {
+                if (torn++ == 0 && disk) {
+                    while (at < got && at < s.len_a && disk[at] == s.bytes_a[at]) at++;
+                    printf("  torn read: %lu bytes (checkpoints: %lu), first difference from a at %lu\n",
+                           (unsigned long)got, (unsigned long)s.len_a, (unsigned long)at);
+                }
+            }
+            free(disk);
+        }
+        reads++;
+        if (!alive) break;
+    }
+    for (k = 0; k < 2; k++)
+        EXPECTF(pid[k] > 0 && WIFEXITED(status[k]) && WEXITSTATUS(status[k]) == 0,
+                "concurrent saver %d: status %d (4: a save failed)", k, status[k]);
+    EXPECTF(torn == 0, "concurrent saves: %d of %d reads saw neither checkpoint", torn, reads);
+    EXPECTF(file_is(FAULT_FILE, s.bytes_a, s.len_a) || file_is(FAULT_FILE, s.bytes_b, s.len_b),
+            "concurrent saves: the final file is neither checkpoint");
+    EXPECTF(count_temps(FAULT_FILE, 1) == 0, "concurrent saves left temp files");
+    printf("  two savers x 25 saves: %d reads, %d torn\n", reads, torn);
+
+    /* files named like the old fixed temp name are a user's, not ours */
+    remove(FAULT_FILE);
+    if (EXPECT(put_file(fault_path(PATH_OLD_TMP), precious, sizeof precious) == 0)) {
+        EXPECT_OK(tinygpt_save(&s.a, FAULT_FILE, 1, &err), err);
+        EXPECTF(file_is(fault_path(PATH_OLD_TMP), precious, sizeof precious), "save deleted or changed %s",
+                fault_path(PATH_OLD_TMP));
+        remove(fault_path(PATH_OLD_TMP));
+    }
+    /* a link there is not written through */
+    if (EXPECT(put_file(FAULT_OTHER, precious, sizeof precious) == 0)) {
+        char target[128];
+        sprintf(target, "%s", strrchr(FAULT_OTHER, '/') + 1);  /* relative to tests/ */
+        if (symlink(target, fault_path(PATH_OLD_TMP)) == 0) {
+            EXPECT_OK(tinygpt_save(&s.b, FAULT_FILE, 1, &err), err);
+            EXPECTF(file_is(FAULT_OTHER, precious, sizeof precious), "save wrote through a link at %s",
+                    fault_path(PATH_OLD_TMP));
+            remove(fault_path(PATH_OLD_TMP));
+        }
+        /* a link at the destination itself is replaced by the checkpoint; its target is untouched */
+        remove(FAULT_FILE);
+        if (EXPECT(symlink(target, FAULT_FILE) == 0)) {
+            EXPECT_OK(tinygpt_save(&s.a, FAULT_FILE, 1, &err), err);
+            EXPECTF(file_is(FAULT_OTHER, precious, sizeof precious), "save wrote through the link at the destination");
+            EXPECTF(lstat(FAULT_FILE, &st) == 0 && S_ISREG(st.st_mode) && file_is(FAULT_FILE, s.bytes_a, s.len_a),
+                    "the link at the destination was not replaced by the checkpoint");
+        }
+        /* a dangling link too, and nothing is created where it pointed */
+        remove(FAULT_FILE);
+        remove(FAULT_OTHER);
+        if (EXPECT(symlink(target, FAULT_FILE) == 0)) {
+            EXPECT_OK(tinygpt_save(&s.a, FAULT_FILE, 1, &err), err);
+            EXPECTF(lstat(FAULT_OTHER, &st) != 0, "a save through a dangling link created its target");
+            EXPECTF(lstat(FAULT_FILE, &st) == 0 && S_ISREG(st.st_mode), "the dangling link was not replaced");
+        }
+        remove(FAULT_OTHER);
+    }
+    /* the destination's permission bits are kept, whatever the umask */
+    {
+        static const unsigned modes[3] = {0600, 0640, 0664};
+        mode_t old_mask = umask(022);
+        for (k = 0; k < 3; k++) {
+            chmod(FAULT_FILE, (mode_t)modes[k]);
+            EXPECT_OK(tinygpt_save(&s.b, FAULT_FILE, 1, &err), err);
+            EXPECTF(stat(FAULT_FILE, &st) == 0 && (st.st_mode & 0777) == modes[k],
+                    "save over a %03o file left it %03o", modes[k], (unsigned)(st.st_mode & 0777));
+        }
+        umask(old_mask);
+    }
+    /* a directory where the checkpoint should go: refused at once, the directory as it was */
+    remove(FAULT_FILE);
+    if (EXPECT(mkdir(FAULT_FILE, 0755) == 0)) {
+        err.message[0] = 0;
+        EXPECT_FAIL(tinygpt_save(&s.a, FAULT_FILE, 1, &err));
+        EXPECT_MENTIONS(err, "directory");
+        EXPECT_MENTIONS(err, FAULT_FILE);
+        EXPECTF(stat(FAULT_FILE, &st) == 0 && S_ISDIR(st.st_mode), "the directory is gone");
+        rmdir(FAULT_FILE);
+    }
+    EXPECTF(count_temps(FAULT_FILE, 1) == 0, "a save left a temp file");
+    EXPECT_OK(tinygpt_save(&s.a, FAULT_FILE, 1, &err), err);
+    EXPECT_OK(tinygpt_load(&loaded, FAULT_FILE, &err), err);
+    tinygpt_model_free(&loaded);
+    save_pair_free(&s);
+    remove(FAULT_FILE);
+}
+#else
+static void test_save_paths(void)
+{
+    printf("  save paths: skipped (needs fork, links and permissions)\n");
+}
+#endif
+
+/* ---------------------------------------------------------------- states the library refuses */
+
+/* Every public function that takes a model answers a zeroed one (what a failed
+   create or load leaves) with an error; training re-checks the public
+   hyperparameters it reads; the fill rule (replace on success, unchanged on
+   failure) holds for create; the optimizer refuses an update that would write
+   NaN or infinity. */
+static void test_hostile_state(void)
+{
+    tinygpt_model z = zero_model, m = zero_model, held = zero_model;
+    tinygpt_vocab voc = zero_vocab;
+    tinygpt_config cfg;
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_error err;
+    tinygpt_rng rng = {1};
+    int32_t x[16], y[16], out[4];
+    float loss = 0;
+    double dloss = 0;
+    long live0 = g_lib_live;
+    model_snap snap;
+    int i;
+    for (i = 0; i < 16; i++) { x[i] = i % 6; y[i] = (i + 1) % 6; }
+
+    /* a zeroed model: every call an error, nothing allocated, nothing crashes */
+#define ZEROED_FAILS(call) do { err.message[0] = 0; EXPECT_FAIL(call); EXPECT_MENTIONS(err, "initialised"); } while (0)
+    ZEROED_FAILS(tinygpt_forward(&z, x, y, 1, 4, 1, &loss, &err));
+    ZEROED_FAILS(tinygpt_forward(&z, x, y, 1, 4, 0, &loss, &err));
+    ZEROED_FAILS(tinygpt_backward(&z, &err));
+    ZEROED_FAILS(tinygpt_optimizer_step(&z, NULL, &err));
+    ZEROED_FAILS(tinygpt_train_step(&z, x, y, 1, 4, &loss, &err));
+    ZEROED_FAILS(tinygpt_estimate_loss(&z, x, 16, 1, 1, &rng, &loss, &err));
+    ZEROED_FAILS(tinygpt_evaluate_tokens(&z, x, 16, 2, &dloss, &err));
+    ZEROED_FAILS(tinygpt_generate(&z, x, 1, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err));
+    ZEROED_FAILS(tinygpt_save(&z, TMP_FILE, 1, &err));
+    EXPECT(tinygpt_logits(&z) == NULL);
+    tinygpt_zero_grad(&z);
+    EXPECT(g_lib_live == live0);
+#undef ZEROED_FAILS
+
+    if (make_model(&m, "abcdef", 8, 1, 2, 8, &tc) != 0) return;
+    /* a config edited after creation no longer matches the parameters: refused */
+    m.config.n_embd = 16;
+    err.message[0] = 0;
+    EXPECT_FAIL(tinygpt_forward(&m, x, y, 1, 8, 0, &loss, &err));
+    m.config.n_embd = 8;
+    /* training reads model->train; bad values there are refused with the config check's words */
+    {
+        static const struct { int field; float value; const char *word; } bad[5] = {
+            {0, 1.0f, "beta1"}, {1, 1.0f, "dropout"}, {1, -0.5f, "dropout"}, {2, NAN, "learning_rate"},
+            {3, 0.0f, "eps"}};
+        for (i = 0; i < 5; i++) {
+            tinygpt_train_config keep = m.train;
+            float *f = bad[i].field == 0 ? &m.train.beta1 : bad[i].field == 1 ? &m.train.dropout
+                     : bad[i].field == 2 ? &m.train.learning_rate : &m.train.eps;
+            *f = bad[i].value;
+            snap_take(&snap, &m);
+            err.message[0] = 0;
+            EXPECTF(tinygpt_train_step(&m, x, y, 2, 8, &loss, &err) != 0, "%s = %g: a training step was taken",
+                    bad[i].word, (double)bad[i].value);
+            EXPECTF(mentions(err.message, bad[i].word), "%s = %g: message \"%s\"", bad[i].word, (double)bad[i].value,
+                    err.message);
+            EXPECTF(snap_same(&snap, &m), "%s = %g: the model changed", bad[i].word, (double)bad[i].value);
+            snap_free(&snap);
+            if (bad[i].field == 0) {  /* the optimizer on its own too, after a good forward and backward */
+                m.train = keep;
+                EXPECT_OK(tinygpt_forward(&m, x, y, 2, 8, 1, &loss, &err), err);
+                tinygpt_zero_grad(&m);
+                EXPECT_OK(tinygpt_backward(&m, &err), err);
+                *f = bad[i].value;
+                err.message[0] = 0;
+                EXPECT_FAIL(tinygpt_optimizer_step(&m, NULL, &err));
+                EXPECT_MENTIONS(err, "beta1");
+            }
+            m.train = keep;
+        }
+    }
+    /* an update that would overflow a parameter is refused whole */
+    EXPECT_OK(tinygpt_train_step(&m, x, y, 2, 8, &loss, &err), err);
+    m.train.learning_rate = 3e38f;
+    m.train.min_lr = 3e38f;
+    m.train.warmup_steps = 0;
+    m.train.weight_decay = 0.0f;
+    EXPECT_OK(tinygpt_forward(&m, x, y, 2, 8, 1, &loss, &err), err);
+    tinygpt_zero_grad(&m);
+    EXPECT_OK(tinygpt_backward(&m, &err), err);
+    snap_take(&snap, &m);
+    err.message[0] = 0;
+    EXPECT_FAIL(tinygpt_optimizer_step(&m, NULL, &err));
+    EXPECT_MENTIONS(err, "not taken");
+    EXPECTF(snap_same(&snap, &m), "a refused update changed the model (step %llu)", (unsigned long long)m.step);
+    snap_free(&snap);
+    m.train = tc;
+    /* sampling from a model whose logits overflow: an error, not NaN into the sort */
+    {
+        size_t P = m.num_params, VC = (size_t)m.config.vocab_size * 8, c;
+        for (c = 0; c < 8; c++) {  /* lnf gives 2 everywhere, and lm_head's row 0 is huge: logit 0 overflows */
+            m.params[P - VC - 16 + c] = 0.0f;
+            m.params[P - VC - 8 + c] = 2.0f;
+            m.params[P - VC + c] = 3e38f;
+        }
+        err.message[0] = 0;
+        EXPECT_FAIL(tinygpt_generate(&m, x, 1, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err));
+        EXPECT_MENTIONS(err, "logit");
+    }
+
+    tinygpt_model_free(&m);
+    if (make_model(&m, "abcdef", 8, 1, 2, 8, &tc) != 0) return;
+    /* the fill rule: create over a live model replaces it (no leak), a failing
+       create leaves it whole, and a NULL training config means the defaults */
+    cfg.vocab_size = 0; cfg.block_size = 8; cfg.n_layer = 1; cfg.n_head = 2; cfg.n_embd = 8;
+    if (EXPECT_OK(tinygpt_vocab_build(&voc, "xyz", 3, &err), err)) {
+        long live1;
+        EXPECT_OK(tinygpt_model_create(&held, &cfg, &voc, NULL, &err), err);
+        EXPECT(held.train.learning_rate == tinygpt_train_config_default().learning_rate &&
+               held.train.seed == tinygpt_train_config_default().seed);
+        live1 = g_lib_live;
+        EXPECT_OK(tinygpt_model_create(&held, &cfg, &voc, &tc, &err), err);
+        EXPECTF(g_lib_live == live1, "create over a live model: %ld blocks more", g_lib_live - live1);
+        snap_take(&snap, &held);
+        cfg.n_head = 3;
+        EXPECT_FAIL(tinygpt_model_create(&held, &cfg, &voc, &tc, &err));
+        EXPECTF(snap_same(&snap, &held), "a failed create changed the live model");
+        cfg.n_head = 2;
+        EXPECT_FAIL(tinygpt_model_create(&held, &cfg, NULL, &tc, &err));
+        EXPECT_FAIL(tinygpt_model_create(&held, NULL, &voc, &tc, &err));
+        EXPECTF(snap_same(&snap, &held), "a create without a vocabulary or config changed the live model");
+        snap_free(&snap);
+        /* out of memory for the parameters names their real count */
+        cfg.n_embd = 32;
+        arm_alloc_failure(4, 0);  /* three blocks of the vocabulary, then the parameters */
+        err.message[0] = 0;
+        EXPECT_FAIL(tinygpt_model_create(&held, &cfg, &voc, &tc, &err));
+        disarm_alloc_failure();
+        cfg.vocab_size = 3;
+        EXPECTF(has_number(err.message, (unsigned long)tinygpt_num_params(&cfg)), "message \"%s\" lacks the count %lu",
+                err.message, (unsigned long)tinygpt_num_params(&cfg));
+        tinygpt_vocab_free(&voc);
+    }
+    tinygpt_model_free(&held);
+    tinygpt_model_free(&m);
+    EXPECTF(g_lib_live == live0, "%ld library allocations leaked", g_lib_live - live0);
 }
 
 /* ---------------------------------------------------------------- numerical faults */
@@ -498,7 +798,7 @@ static void test_numeric_faults(void)
         {"lm_head.weight", "lm_head", NAN}};
     tinygpt_train_config tc = tc_plain();
     tensor_info t[MAX_TENSORS];
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_error err;
     int32_t ids[sizeof fault_text], x[16], y[16];
     size_t n, i;
@@ -573,7 +873,7 @@ static void test_numeric_faults(void)
 static void test_load_layers(void)
 {
     tinygpt_train_config tc = tc_plain();
-    tinygpt_model m, from_file, from_mem;
+    tinygpt_model m = zero_model, from_file = zero_model, from_mem = zero_model;
     tinygpt_error err, err_mem;
     unsigned char *bytes;
     size_t len = 0;
@@ -610,8 +910,8 @@ static void test_load_layers(void)
 
 static void test_fuzz_regressions(void)
 {
-    tinygpt_model m;
-    tinygpt_vocab v;
+    tinygpt_model m = zero_model;
+    tinygpt_vocab v = zero_vocab;
     tinygpt_error err;
     unsigned char h[132];
     memset(&m, 0, sizeof m);
@@ -652,7 +952,7 @@ static void test_fuzz_regressions(void)
        harness makes them: it trains, samples, and loads back */
     {
         tinygpt_train_config tc = tc_plain();
-        tinygpt_model back;
+        tinygpt_model back = zero_model;
         tinygpt_rng rng;
         int32_t x = 0, out[3] = {-1, -1, -1};
         float loss = -1;
@@ -685,6 +985,8 @@ static void test_no_leaks(void)
     {"allocation failure", test_alloc_failures}, \
     {"crash-safe saving (SIGKILL)", test_crash_safe_save}, \
     {"full disk, unwritable directory", test_save_errors}, \
+    {"save: concurrent savers, links, permissions, a directory", test_save_paths}, \
+    {"states the library refuses: zeroed models, edited configs, bad updates", test_hostile_state}, \
     {"numerical faults", test_numeric_faults}, \
     {"file loader over memory loader", test_load_layers}, \
     {"fuzzer regressions", test_fuzz_regressions}, \

@@ -47,6 +47,9 @@ static void test_lib_free(void *p)
 #define TINYGPT_FREE(ptr) test_lib_free(ptr)
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
+/* Objects the library fills start zeroed (or live): copies of these. */
+static tinygpt_model zero_model;
+static tinygpt_vocab zero_vocab;
 
 #include <ctype.h>
 #include <float.h>
@@ -399,7 +402,7 @@ static const uint32_t vocab_expected[11] = {0x0A, 0x20, 0x21, 0x68, 0x6B, 0x6C,
 
 static void test_vocab_malformed(const char *bad, size_t badlen, size_t offset, const char *what)
 {
-    tinygpt_vocab v, ascii;
+    tinygpt_vocab v = zero_vocab, ascii = zero_vocab;
     tinygpt_error err;
     char text[128];
     int32_t ids[128];
@@ -411,11 +414,16 @@ static void test_vocab_malformed(const char *bad, size_t badlen, size_t offset, 
     /* "truncated at the end" cases pass the bytes as the very end of the text */
     if (strstr(what, "end")) len = offset + badlen;
     err.message[0] = 0;
-    v.size = 123;
-    EXPECTF(tinygpt_vocab_build(&v, text, len, &err) != 0, "%s: vocab_build accepted it", what);
-    EXPECTF(has_number(err.message, (unsigned long)offset), "%s: message \"%s\" lacks offset %lu", what,
-            err.message, (unsigned long)offset);
-    EXPECTF(v.size == 0 && v.codepoints == NULL, "%s: vocab not zeroed on failure (size %d)", what, v.size);
+    EXPECTF(tinygpt_vocab_build(&v, "xyz", 3, &err) == 0, "%s: %s", what, err.message);
+    {   /* a live vocabulary survives a failed build untouched (the one fill rule) */
+        uint32_t *held = v.codepoints;
+        EXPECTF(tinygpt_vocab_build(&v, text, len, &err) != 0, "%s: vocab_build accepted it", what);
+        EXPECTF(has_number(err.message, (unsigned long)offset), "%s: message \"%s\" lacks offset %lu", what,
+                err.message, (unsigned long)offset);
+        EXPECTF(v.size == 3 && v.codepoints == held && held[0] == 'x', "%s: the live vocab changed on failure (size %d)",
+                what, v.size);
+    }
+    tinygpt_vocab_free(&v);
     if (tinygpt_vocab_build(&ascii, "abcdefghijklmnopqrstuvwxyz", 26, &err) == 0) {
         err.message[0] = 0;
         EXPECTF(tinygpt_encode(&ascii, text, len, ids, &n_ids, &err) != 0, "%s: encode accepted it", what);
@@ -427,7 +435,7 @@ static void test_vocab_malformed(const char *bad, size_t badlen, size_t offset, 
 
 static void test_vocab(void)
 {
-    tinygpt_vocab v, w;
+    tinygpt_vocab v = zero_vocab, w = zero_vocab;
     tinygpt_error err;
     int32_t ids[64];
     size_t n_ids = 0, out_len = 0, len = strlen(vocab_text), i;
@@ -522,10 +530,14 @@ static void test_vocab(void)
            v.codepoints[5] == 0xFEFF);
     tinygpt_vocab_free(&v);
 
-    /* empty text */
-    v.size = 5;
+    /* empty text: refused, and a zeroed vocabulary stays zeroed */
     EXPECT_FAIL(tinygpt_vocab_build(&v, "", 0, &err));
-    EXPECT(v.size == 0);
+    EXPECT(v.size == 0 && v.codepoints == NULL);
+    /* building over a live vocabulary replaces it (no leak: the no-leaks group counts blocks) */
+    EXPECT_OK(tinygpt_vocab_build(&v, "ab", 2, &err), err);
+    EXPECT_OK(tinygpt_vocab_build(&v, "cde", 3, &err), err);
+    EXPECT(v.size == 3 && v.codepoints[0] == 'c');
+    tinygpt_vocab_free(&v);
 
     /* from code points: any order, ids follow the given order */
     {
@@ -1348,7 +1360,7 @@ static tinygpt_train_config tc_plain(void)
 static int make_model(tinygpt_model *m, const char *text, int T, int L, int H, int C,
                       const tinygpt_train_config *tc)
 {
-    tinygpt_vocab v;
+    tinygpt_vocab v = zero_vocab;
     tinygpt_config cfg;
     tinygpt_error err;
     int rc;
@@ -1474,7 +1486,7 @@ static void check_bytes_match_model(const unsigned char *b, size_t len, const ti
 
 static void test_model_create(void)
 {
-    tinygpt_model m, m2, m3;
+    tinygpt_model m = zero_model, m2 = zero_model, m3 = zero_model;
     tinygpt_train_config tc = tc_plain();
     tensor_info t[MAX_TENSORS];
     int k, i, ok;
@@ -1538,7 +1550,7 @@ static double model_loss(void *p)
 static void model_gradcheck(float dropout, int samples)
 {
     enum { B = 2, T = 8 };
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain();
     tinygpt_error err;
     tensor_info t[MAX_TENSORS];
@@ -1891,7 +1903,7 @@ static double ref_compare(tinygpt_model *m, const int32_t *x, const int32_t *y, 
 static void ref_check_config(const char *label, const char *text, int want_V, int T, int C, int H, int L, int B,
                              uint64_t seed)
 {
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain(); /* dropout 0 */
     int32_t *x, *y;
     double *ref_logits, *ref_grads, ref_loss, worst;
@@ -1962,7 +1974,7 @@ static void test_golden(void)
     static const double losses[3] = {3.922751, 3.316809, 3.299750};
     static const size_t sizes[3] = {117068, 350540, 350540};
     static const uint64_t steps[3] = {0, 30, 31};
-    tinygpt_model m, s;
+    tinygpt_model m = zero_model, s = zero_model;
     tinygpt_error err;
     char *text = NULL;
     size_t len = 0, n = 0, flen;
@@ -2077,7 +2089,7 @@ static void test_golden(void)
 static void adamw_case(float clip, trng *r)
 {
     enum { B = 2, T = 4 };
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain();
     tinygpt_error err;
     tensor_info t[MAX_TENSORS];
@@ -2174,7 +2186,7 @@ static const char *portable_path(const char *name) { return data_path("../portab
 
 static void test_portable(void)
 {
-    tinygpt_model m, l;
+    tinygpt_model m = zero_model, l = zero_model;
     tinygpt_error err;
     unsigned char *bytes, *again;
     char *text = NULL;
@@ -2253,7 +2265,7 @@ static void test_portable(void)
 static void test_size_limits(void)
 {
     tinygpt_train_config tc = tc_plain();
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_error err;
     tinygpt_rng rng = {1};
     int32_t *x;
@@ -2287,7 +2299,7 @@ static void test_size_limits(void)
 static void test_short_sequences_allocate_little(void)
 {
     tinygpt_train_config tc = tc_plain();
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_error err;
     tinygpt_rng rng;
     int32_t x[3] = {0, 1, 0}, y[3] = {1, 0, 1}, out[4];
@@ -2391,10 +2403,10 @@ static int models_identical(const tinygpt_model *a, const tinygpt_model *b, int 
 static void test_save_load(void)
 {
     static const uint32_t cps[6] = {'z', 'a', 0x1F600, 0xE9, '\n', ' '}; /* not ascending */
-    tinygpt_vocab voc;
+    tinygpt_vocab voc = zero_vocab;
     tinygpt_config cfg;
     tinygpt_train_config tc = tc_plain();
-    tinygpt_model m, l, l2;
+    tinygpt_model m = zero_model, l = zero_model, l2 = zero_model;
     tinygpt_error err;
     int32_t tokens[80];
     unsigned char *b1, *b2;
@@ -2444,7 +2456,7 @@ static void test_save_load(void)
     EXPECT(l2.m == NULL || (max_abs(l2.m, l2.num_params) == 0.0 && max_abs(l2.v, l2.num_params) == 0.0));
     /* a model that never took a step saves no moments even when asked */
     {
-        tinygpt_model fresh;
+        tinygpt_model fresh = zero_model;
         if (make_model(&fresh, "abc", 4, 1, 1, 4, &tc) == 0) {
             EXPECT_OK(tinygpt_save(&fresh, TMP_FILE2, 1, &err), err);
             free(b2);
@@ -2464,7 +2476,7 @@ static void test_save_load(void)
 static void test_resume(void)
 {
     tinygpt_train_config tc = tc_plain();
-    tinygpt_model a, b, c, d;
+    tinygpt_model a = zero_model, b = zero_model, c = zero_model, d = zero_model;
     tinygpt_error err;
     int32_t tokens[200];
     int K = g_quick ? 4 : 8;
@@ -2565,10 +2577,10 @@ static void test_reading_rules(void)
     static const struct { size_t off; const char *name; int kind; } ff[8] = {
         {48, "learning_rate", 0}, {52, "beta1", 2}, {56, "beta2", 2}, {60, "eps", 1},
         {64, "weight_decay", 0}, {68, "grad_clip", 0}, {72, "dropout", 2}, {104, "min_lr", 0}};
-    tinygpt_vocab voc;
+    tinygpt_vocab voc = zero_vocab;
     tinygpt_config cfg;
     tinygpt_train_config tc = tc_plain();
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_error err;
     int32_t tokens[40];
     unsigned char *b;
@@ -2701,7 +2713,7 @@ static void test_reading_rules(void)
         EXPECT(unchanged);
     }
     {   /* a zeroed model stays zeroed after a failed load */
-        tinygpt_model z;
+        tinygpt_model z = zero_model;
         memset(&z, 0, sizeof z);
         EXPECT_FAIL(tinygpt_load_memory(&z, g_base, g_base_len - 1, &err));
         EXPECT(z.params == NULL && z.num_params == 0 && z.vocab.size == 0);
@@ -2755,6 +2767,42 @@ static void test_reading_rules(void)
         }
     }
 
+    /* values: parameters and moments finite, second moments >= 0 (docs/FORMAT.md) */
+    {
+        static const struct { const char *array; int which; } arr[3] = {{"parameter", 0}, {"first moment", 1},
+                                                                         {"second moment", 2}};
+        size_t base = 128 + 4 * V;
+        for (q = 0; q < 3; q++) {
+            size_t off = base + 4 * P * (size_t)arr[q].which + 4 * (P - 1);  /* the last value: every one is read */
+            sprintf(what, "%s NaN", arr[q].array);  MUT_F32(off, NAN, 0, "finite|NaN|nan", what);
+            sprintf(what, "%s +inf", arr[q].array); MUT_F32(off, INFINITY, 0, "finite|inf", what);
+            sprintf(what, "%s -inf", arr[q].array); MUT_F32(off, -INFINITY, 0, "finite|inf", what);
+            sprintf(what, "%s NaN, first value", arr[q].array);
+            MUT_F32(base + 4 * P * (size_t)arr[q].which, NAN, 0, "lm_head|wte", what);
+            sprintf(what, "%s -2", arr[q].array);
+            MUT_F32(off, -2.0f, arr[q].which != 2, "negative", what);
+        }
+        MUT_F32(base + 8 * P, -0.0f, 1, NULL, "second moment -0 (counts as 0)");
+        MUT_F32(base + 8 * P, 3e38f, 1, NULL, "second moment 3e38");
+    }
+    /* the step counter has no range: 2^64-1 loads and samples, but cannot train */
+    b = base_copy(); put_u64(b + 40, UINT64_MAX); fix_crc(b, g_base_len);
+    if (TRY_LOAD(b, g_base_len, 1, NULL, "step 2^64-1") == 0) {
+        int32_t out[8];
+        tinygpt_rng rr = {5};
+        model_snap snap;
+        float l = 0;
+        EXPECT_OK(tinygpt_generate(&g_victim, tokens, 2, 8, 1.0f, 0, 1.0f, &rr, out, NULL, NULL, NULL, &err), err);
+        snap_take(&snap, &g_victim);
+        err.message[0] = 0;
+        EXPECT_FAIL(tinygpt_train_step(&g_victim, tokens, tokens + 1, 1, 4, &l, &err));
+        EXPECT_MENTIONS(err, "step");
+        EXPECTF(g_victim.step == UINT64_MAX && memcmp(snap.params, g_victim.params, g_victim.num_params * sizeof(float)) == 0,
+                "a training step from step 2^64-1 changed the model (step now %llu)", (unsigned long long)g_victim.step);
+        snap_free(&snap);
+    }
+    free(b);
+
     /* CRC */
     b = base_copy(); b[128 + 4 * V + 17] ^= 0x40;
     TRY_LOAD(b, g_base_len, 0, "crc|checksum", "a parameter byte flipped, CRC not fixed");
@@ -2776,7 +2824,7 @@ static void test_reading_rules(void)
 static void test_overfit(void)
 {
     char text[400];
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain();
     tinygpt_error err;
     int32_t ids[400], x[8 * 16], y[8 * 16];
@@ -2877,7 +2925,7 @@ static void check_distribution(tinygpt_model *m, const int32_t *ctx, size_t nctx
    token for token, from short and long contexts and through window slides. */
 static void test_kv_cache(trng *r)
 {
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain();
     tinygpt_error err;
     tinygpt__kv_cache kc;
@@ -2930,7 +2978,7 @@ static void test_kv_cache(trng *r)
 
 static void test_sampling(void)
 {
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain();
     tinygpt_error err;
     tinygpt_rng rng, rng2;
@@ -2963,7 +3011,7 @@ static void test_sampling(void)
     /* the same with a model whose next token depends on the whole window (strong
        attention), from contexts shorter and longer than block_size */
     {
-        tinygpt_model s2;
+        tinygpt_model s2 = zero_model;
         tensor_info ti[MAX_TENSORS];
         int nt, q, c, mismatches = 0;
         size_t e;
@@ -3111,7 +3159,7 @@ static void test_sampling(void)
 static void test_evaluate(void)
 {
     enum { T = 8 };
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain();
     tinygpt_error err;
     tinygpt_rng rng, rng2;
@@ -3174,7 +3222,7 @@ static void test_evaluate(void)
 
 static void test_two_models(void)
 {
-    tinygpt_model a, a2, b;
+    tinygpt_model a = zero_model, a2 = zero_model, b = zero_model;
     tinygpt_train_config tc = tc_plain(), tb = tc_plain();
     tinygpt_error err;
     int32_t tokens[300], x[4 * 8], y[4 * 8], bx[2 * 12], by[2 * 12];
@@ -3222,10 +3270,10 @@ static void test_two_models(void)
 
 static void test_errors(void)
 {
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_config cfg;
     tinygpt_train_config tc = tc_plain();
-    tinygpt_vocab voc;
+    tinygpt_vocab voc = zero_vocab;
     tinygpt_error err;
     int32_t x[16], y[16];
     float loss = 0;

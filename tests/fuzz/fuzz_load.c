@@ -11,6 +11,9 @@
    bytes as the input to save. */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
+/* Objects the library fills start zeroed (or live): copies of these. */
+static tinygpt_model zero_model;
+static tinygpt_vocab zero_vocab;
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +48,7 @@ static void exercise(tinygpt_model *m)
 
 static void load(const unsigned char *data, size_t size)
 {
-    tinygpt_model m;
+    tinygpt_model m = zero_model;
     tinygpt_error err;
     memset(&m, 0, sizeof m);
     err.message[0] = 0;

@@ -6,6 +6,9 @@
    the decoder must refuse. Seeds are tiny so the fuzzers run fast. */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
+/* Objects the library fills start zeroed (or live): copies of these. */
+static tinygpt_model zero_model;
+static tinygpt_vocab zero_vocab;
 
 #include <stdio.h>
 #include <string.h>
@@ -31,8 +34,8 @@ static void write_seed(const char *sub, const char *name, const void *bytes, siz
    steps on ids 0, 1, 2, ... so it has AdamW state when steps > 0. */
 static void checkpoint_seed(const char *name, const uint32_t *cps, int n, int T, int L, int H, int C, int steps)
 {
-    tinygpt_vocab vocab;
-    tinygpt_model m;
+    tinygpt_vocab vocab = zero_vocab;
+    tinygpt_model m = zero_model;
     tinygpt_config cfg;
     tinygpt_train_config tc = tinygpt_train_config_default();
     tinygpt_error err;
