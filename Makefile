@@ -27,7 +27,7 @@ all: examples
 
 examples: $(EXAMPLES) data
 
-$(EXAMPLES): %: examples/%.c examples/hugepages.h tinygpt.h
+$(EXAMPLES): %: examples/%.c examples/common.h examples/lossplot.h examples/hugepages.h tinygpt.h
 	$(CC) $(CFLAGS) -I. -o $@ $< $(LDLIBS)
 
 # Fetch the corpus when it is missing; offline, say so and carry on.
@@ -94,7 +94,7 @@ build/test_asan: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h exam
 sanitize: build/test_asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test_asan
 
-build/vg/%: examples/%.c examples/hugepages.h tinygpt.h
+build/vg/%: examples/%.c examples/common.h examples/lossplot.h examples/hugepages.h tinygpt.h
 	@mkdir -p build/vg
 	$(CC) $(CSTD) $(WARN) -O2 -g -I. -o $@ $< $(LDLIBS)
 
@@ -130,6 +130,39 @@ build/make_seeds: tests/fuzz/make_seeds.c tinygpt.h
 fuzz-seeds: build/make_seeds
 	mkdir -p tests/fuzz/corpus/load tests/fuzz/corpus/vocab
 	./build/make_seeds tests/fuzz/corpus
+
+# make plot [CSV=train_log.csv] [SVG=out.svg] [TITLE="run name"]: redraws a
+# training log's loss plot (the SVG goes next to the CSV unless SVG is given)
+build/bin/plot: examples/plot.c examples/lossplot.h
+	@mkdir -p build/bin
+	$(CC) $(CSTD) $(WARN) -O2 -o $@ examples/plot.c $(LDLIBS)
+
+.PHONY: plot
+plot: build/bin/plot
+	./build/bin/plot $(or $(CSV),train_log.csv) $(SVG) $(if $(TITLE),--title "$(TITLE)")
+
+# make embedded-run: the example model sampled on an emulated Cortex-M4F
+# (installs gcc-arm-none-eabi, newlib and qemu-system-arm when missing);
+# make embedded-check also runs it natively and compares the two outputs.
+.PHONY: embedded-run embedded-check
+embedded-run:
+	$(MAKE) -C examples/embedded run
+embedded-check:
+	$(MAKE) -C examples/embedded check
+
+.PHONY: help
+help:
+	@echo "make examples     build train_shakespeare, generate, evaluate, minimal (and fetch the corpus)"
+	@echo "make test         the test driver; its last line is 'N passed, N failed'"
+	@echo "make bench        speed figures against the machine's limits (and PyTorch, when installed)"
+	@echo "make plot CSV=F   redraw the loss plot of a training log"
+	@echo "make data         download tiny Shakespeare into data/"
+	@echo "make sanitize     the tests under AddressSanitizer + UBSan"
+	@echo "make valgrind     train, resume, generate, evaluate under memcheck"
+	@echo "make fuzz         the libFuzzer harnesses (FUZZ_TIME seconds each)"
+	@echo "make portable     the tests on every compiler and platform (installs what it needs)"
+	@echo "make embedded-run the example model on an emulated bare-metal Cortex-M4F"
+	@echo "make clean        remove what the targets built"
 
 clean:
 	rm -f $(EXAMPLES) tests/test_tinygpt bench/bench

@@ -360,16 +360,9 @@ static void check_split(const char *name, size_t n, int T)
              "(use a longer text or a smaller --block_size)", name, (unsigned long)n, (unsigned long)T + 1);
 }
 
-/* TODO(train_memory): tinygpt.h declares tinygpt_train_memory but does not
-   define it yet; set this to 1 once it does (and delete this note). */
-#define TRAIN_MEMORY_DEFINED 0
-
 /* Fails now, before the model is built, if the run cannot fit in memory. */
 static void check_memory(const tinygpt_config *cfg, int B)
 {
-#if !TRAIN_MEMORY_DEFINED
-    (void)cfg, (void)B;
-#else
     size_t need = tinygpt_train_memory(cfg, B);
     double have = physical_memory(), GiB = 1024.0 * 1024.0 * 1024.0;
     if (need == 0)
@@ -379,7 +372,6 @@ static void check_memory(const tinygpt_config *cfg, int B)
         fail("this run needs %.2f GiB (parameters, gradients, AdamW moments and the activations of a "
              "%d x %d batch) but the machine has %.2f GiB of memory: use a smaller --batch_size, "
              "--block_size, --n_embd or --n_layer", (double)need / GiB, B, cfg->block_size, have / GiB);
-#endif
 }
 
 static void alloc_batch(run *r)
