@@ -7,7 +7,8 @@
 
    A whole program (error checks elided; every call returns 0 on success):
 
-       tinygpt_vocab vocab; tinygpt_model model; tinygpt_error err;
+       tinygpt_vocab vocab = {0}; tinygpt_model model = {0}; tinygpt_error err;
+       tinygpt_sampler sampler;
        tinygpt_config cfg = {0, 64, 2, 4, 64};        // V (from vocab), T, L, H, C
        tinygpt_train_config tc = tinygpt_train_config_default();
        tinygpt_vocab_build(&vocab, text, text_len, &err);
@@ -17,7 +18,8 @@
            tinygpt_get_batch(ids, n_ids, 8, 64, &model.rng, x, y, &err);
            tinygpt_train_step(&model, x, y, 8, 64, &loss, &err);
        }
-       tinygpt_generate(&model, ids, 1, 200, 0.8f, 40, 1.0f, &rng, out, NULL, NULL, &err);
+       sampler = tinygpt_sampler_default(42);         // temperature 0.8, top_k 40
+       tinygpt_generate(&model, &sampler, ids, 1, 200, out, NULL, NULL, NULL, &err);
        tinygpt_model_free(&model); tinygpt_vocab_free(&vocab);
 
    Options (define before including the implementation):
@@ -175,7 +177,6 @@ typedef struct tinygpt_model {
     float               *m, *v;       /* [P] AdamW moments, or NULL until the first update */
     float                last_grad_norm;  /* before clipping, from the last update */
     int                  threads;     /* 0 = library default */
-    int                  no_kv_cache; /* 1: generate recomputes the whole window per token (tests, benchmarks) */
     struct tinygpt_acts *acts;
 } tinygpt_model;
 
@@ -226,16 +227,26 @@ TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tok
 /* Called with each new token as it is sampled; return nonzero to stop. */
 typedef int (*tinygpt_token_fn)(void *user, int32_t token);
 
-/* Extends `context` (n_context >= 1 ids) by up to max_new_tokens, each drawn
-   from the last position's logits over the last block_size tokens:
-   logits / temperature, then top_k, then top_p (nucleus), then a draw from rng.
-   temperature 0 = greedy; top_k 0 = all (values above V mean all);
-   top_p 1 = all. Temperature < 0, top_k < 0, or top_p outside (0, 1] is an
-   error. New ids go to out[] (may be NULL; else max_new_tokens entries) and
-   to on_token (may be NULL). *n_out (may be NULL) gets the count. */
-TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, size_t n_context,
-                                 size_t max_new_tokens, float temperature, int top_k, float top_p,
-                                 tinygpt_rng *rng, int32_t *out, size_t *n_out,
+/* How each new token is drawn from the last position's logits: logits /
+   temperature, keep the top_k likeliest, keep the smallest set of those whose
+   probability reaches top_p (nucleus), then a draw from rng. */
+typedef struct tinygpt_sampler {
+    float       temperature;  /* 0 = greedy; < 1 sharper, > 1 more random; >= 0 */
+    int         top_k;        /* 0 = all (values above V mean all too); >= 0 */
+    float       top_p;        /* in (0, 1]; 1 = all */
+    tinygpt_rng rng;          /* advances with every draw */
+} tinygpt_sampler;
+
+/* temperature 0.8, top_k 40, top_p 1, rng seeded with `seed`. */
+TINYGPT_DEF tinygpt_sampler tinygpt_sampler_default(uint64_t seed);
+
+/* Extends `context` (n_context >= 1 ids) by up to max_new_tokens drawn by
+   `sampler`, each from the logits over the last block_size tokens. New ids go
+   to out[] (may be NULL; else max_new_tokens entries) and to on_token (may be
+   NULL; nonzero from it stops early). *n_out (may be NULL) gets the count. A
+   sampler field out of range is an error. */
+TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, tinygpt_sampler *sampler, const int32_t *context,
+                                 size_t n_context, size_t max_new_tokens, int32_t *out, size_t *n_out,
                                  tinygpt_token_fn on_token, void *user, tinygpt_error *err);
 
 /* ---------------------------------------------------------------- checkpoints (FORMAT.md v1) */
@@ -2678,7 +2689,6 @@ static int tinygpt__model_alloc(tinygpt_model *model, const tinygpt_config *cfg,
 static void tinygpt__model_replace(tinygpt_model *model, tinygpt_model *fresh)
 {
     fresh->threads = model->threads;
-    fresh->no_kv_cache = model->no_kv_cache;
     tinygpt_model_free(model);
     *model = *fresh;
 }
@@ -2921,22 +2931,36 @@ static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *m
     kc->n++;
 }
 
-TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, size_t n_context,
-                                 size_t max_new_tokens, float temperature, int top_k, float top_p,
-                                 tinygpt_rng *rng, int32_t *out, size_t *n_out,
-                                 tinygpt_token_fn on_token, void *user, tinygpt_error *err)
+TINYGPT_DEF tinygpt_sampler tinygpt_sampler_default(uint64_t seed)
 {
-    int T, V, longest, use_cache, i;
+    tinygpt_sampler s;
+    s.temperature = 0.8f;
+    s.top_k = 40;
+    s.top_p = 1.0f;
+    tinygpt_rng_seed(&s.rng, seed);
+    return s;
+}
+
+/* tinygpt_generate, with use_cache = 0 recomputing the whole window for every
+   token (the reference the tests and the bench hold the cache to). */
+static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, const int32_t *context,
+                             size_t n_context, size_t max_new_tokens, int32_t *out, size_t *n_out,
+                             tinygpt_token_fn on_token, void *user, int use_cache, tinygpt_error *err)
+{
+    float temperature, top_p;
+    int T, V, longest, i, top_k;
     size_t produced = 0, n;
     int32_t *window;
     tinygpt__candidate *cand;
     tinygpt__kv_cache kc;
     if (n_out) *n_out = 0;
     if (tinygpt__check_model(model, err)) return -1;
-    if (!rng) return tinygpt__fail(err, "generate needs an rng");
+    if (!sampler) return tinygpt__fail(err, "generate needs a sampler");
     T = model->config.block_size;
     V = model->config.vocab_size;
-    use_cache = !model->no_kv_cache;
+    temperature = sampler->temperature;
+    top_k = sampler->top_k;
+    top_p = sampler->top_p;
     if (!(temperature >= 0.0f) || !tinygpt__finite(temperature))
         return tinygpt__fail(err, "temperature must be a finite number >= 0 (got %g)", (double)temperature);
     if (top_k < 0) return tinygpt__fail(err, "top_k must be >= 0 (got %d)", top_k);
@@ -2985,7 +3009,7 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
             tinygpt_free(kc.kt);
             return -1;
         }
-        next = tinygpt__sample(logits, V, temperature, top_k, top_p, rng, cand);
+        next = tinygpt__sample(logits, V, temperature, top_k, top_p, &sampler->rng, cand);
         if (out) out[produced] = next;
         produced++;
         if (n_out) *n_out = produced;
@@ -3002,6 +3026,13 @@ TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, const int32_t *context, s
     tinygpt_free(cand);
     tinygpt_free(kc.kt);
     return 0;
+}
+
+TINYGPT_DEF int tinygpt_generate(tinygpt_model *model, tinygpt_sampler *sampler, const int32_t *context,
+                                 size_t n_context, size_t max_new_tokens, int32_t *out, size_t *n_out,
+                                 tinygpt_token_fn on_token, void *user, tinygpt_error *err)
+{
+    return tinygpt__generate(model, sampler, context, n_context, max_new_tokens, out, n_out, on_token, user, 1, err);
 }
 
 /* ---------------------------------------------------------------- checkpoints */

@@ -169,9 +169,15 @@ static double bench_lib_acts_bytes(const tinygpt_config *cfg, int B, int T, int 
    Turns generate's key/value cache on or off and returns 1; a library without
    a switch would return 0 here (its generate then counts as "without cache"
    and the "with cache" column reads n/a). */
+/* Whether bench_generate_once uses the key/value cache (the library's
+   internal tinygpt__generate takes it as an argument; only one model samples
+   at a time here). */
+static int g_use_kv_cache = 1;
+
 static int bench_set_kv_cache(tinygpt_model *model, int on)
 {
-    model->no_kv_cache = !on;
+    (void)model;
+    g_use_kv_cache = on;
     return 1;
 }
 
@@ -673,14 +679,15 @@ static void bench_torch(const bench_opts *o, int threads, bench_torch_result *r)
 static double bench_generate_once(tinygpt_model *model, const int32_t *context, int ctx, int n_new,
                                   uint64_t seed, int32_t *out)
 {
-    tinygpt_rng rng;
+    tinygpt_sampler sampler = tinygpt_sampler_default(seed);
     tinygpt_error err;
     size_t got = 0;
     double t0;
-    tinygpt_rng_seed(&rng, seed);
+    sampler.temperature = 1.0f;
+    sampler.top_k = 0;
     t0 = bench_now();
-    if (tinygpt_generate(model, context, (size_t)ctx, (size_t)n_new, 1.0f, 0, 1.0f, &rng, out, &got,
-                         NULL, NULL, &err) || got != (size_t)n_new) {
+    if (tinygpt__generate(model, &sampler, context, (size_t)ctx, (size_t)n_new, out, &got, NULL, NULL,
+                          g_use_kv_cache, &err) || got != (size_t)n_new) {
         fprintf(stderr, "bench: generate failed: %s\n", err.message);
         return -1.0;
     }

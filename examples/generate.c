@@ -96,7 +96,7 @@ static int on_token(void *user, int32_t token)
 
 /* Prints the context, then streams up to max_new_tokens sampled tokens. */
 static void sample(tinygpt_model *model, const options *o, const int32_t *ctx, size_t n_ctx,
-                   tinygpt_rng *rng)
+                   tinygpt_sampler *sampler)
 {
     stream s;
     tinygpt_error err;
@@ -105,8 +105,8 @@ static void sample(tinygpt_model *model, const options *o, const int32_t *ctx, s
     s.last = '\n';
     for (i = 0; i < n_ctx; i++) write_token(&s, ctx[i]);
     fflush(stdout);
-    if (tinygpt_generate(model, ctx, n_ctx, (size_t)o->max_new_tokens, o->temperature, o->top_k,
-                         o->top_p, rng, NULL, NULL, on_token, &s, &err) != 0)
+    if (tinygpt_generate(model, sampler, ctx, n_ctx, (size_t)o->max_new_tokens, NULL, NULL, on_token, &s,
+                         &err) != 0)
         fail("%s", err.message);
     if (s.last != '\n') putchar('\n');
 }
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     options o;
     tinygpt_model model = {0};  /* tinygpt_load fills a zeroed (or live) model */
     tinygpt_error err;
-    tinygpt_rng rng;
+    tinygpt_sampler sampler;
     int32_t *ctx;
     size_t n_ctx = 0;
     int k;
@@ -125,10 +125,13 @@ int main(int argc, char **argv)
     if (tinygpt_load(&model, o.checkpoint, &err) != 0) fail("%s", err.message);
     model.threads = o.threads;
     ctx = start_context(&model, o.start, &n_ctx);
-    tinygpt_rng_seed(&rng, o.seed);
+    sampler = tinygpt_sampler_default(o.seed);
+    sampler.temperature = o.temperature;
+    sampler.top_k = o.top_k;
+    sampler.top_p = o.top_p;
     for (k = 0; k < o.num_samples; k++) {
         if (k > 0) printf("---------------\n");
-        sample(&model, &o, ctx, n_ctx, &rng);
+        sample(&model, &o, ctx, n_ctx, &sampler);
     }
     errno = 0;
     if (fflush(stdout) != 0 || ferror(stdout)) {

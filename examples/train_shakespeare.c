@@ -3,13 +3,17 @@
        make examples && ./train_shakespeare                  (data/tinyshakespeare.txt)
        ./train_shakespeare --data my.txt --max_iters 500 --out my.bin
        ./train_shakespeare --resume ckpt.bin                 (continue a run; Ctrl-C saves)
-   Writes a checkpoint (FORMAT.md v1) at every eval and a CSV log of the losses.
+       ./train_shakespeare --init_from ckpt.bin --data my.txt --out tuned.bin --log tuned.csv
+                                                             (fine-tune: its weights, new hyperparameters)
+   Writes a checkpoint (FORMAT.md v1) at every eval, a CSV log of the losses (one row per
+   logged step) and an SVG plot of them next to the log, redrawn at every eval.
    A fresh run refuses to replace an existing checkpoint or log unless given --overwrite. */
 #define _POSIX_C_SOURCE 200809L  /* before any header: clock_gettime, sigaction, common.h's calls */
 #include "hugepages.h"  /* before other headers: 2 MiB pages for the big buffers (see the file) */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
 #include "common.h"
+#include "lossplot.h"
 
 #include <signal.h>
 
@@ -33,6 +37,7 @@
 #define DEFAULT_EVAL_ITERS     20
 #define DEFAULT_LOG_INTERVAL   10
 #define DEFAULT_SAMPLE_CHARS   200
+#define DEFAULT_FINAL_SAMPLE_CHARS 500
 #define DEFAULT_SEED           1337
 #define DEFAULT_DATA           "data/tinyshakespeare.txt"
 #define DEFAULT_OUT            "ckpt.bin"
@@ -70,8 +75,9 @@ typedef struct options {
     int batch_size, block_size, n_layer, n_head, n_embd;
     float dropout, learning_rate, min_lr, weight_decay, beta1, beta2, grad_clip;
     int max_iters, warmup_iters, eval_interval, eval_iters, log_interval, sample_chars, threads;
+    int final_sample_chars;
     unsigned long long seed;
-    const char *data, *out, *log, *resume;
+    const char *data, *out, *log, *resume, *init_from;
     int overwrite;
     unsigned char given[32];  /* given[i]: flag FLAGS[i] was on the command line */
 } options;
@@ -100,10 +106,14 @@ static const flag FLAGS[] = {
     {"out",           FLAG_FILE,   OPT(out),           0, 0,        NULL, "checkpoint to write; resume: same file"},
     {"log",           FLAG_FILE,   OPT(log),           0, 0,        NULL, "CSV: step,train_loss,val_loss,elapsed_s"},
     {"resume",        FLAG_FILE,   OPT(resume),        0, 0,        NULL, "checkpoint to continue training (default: none)"},
+    {"init_from",     FLAG_FILE,   OPT(init_from),     0, 0,        NULL, "checkpoint whose weights and vocabulary start a new run "
+                                                                             "(fine-tuning; its shape, fresh optimizer; default: none)"},
     {"overwrite",     FLAG_SWITCH, OPT(overwrite),     0, 0,        NULL, "let a fresh run replace an existing --out and --log"},
     {"threads",       FLAG_INT,    OPT(threads),       0, INT_MAX,  NULL, "worker threads; 0 = library default"},
     {"log_interval",  FLAG_INT,    OPT(log_interval),  1, INT_MAX,  NULL, "print progress every N steps"},
     {"sample_chars",  FLAG_INT,    OPT(sample_chars),  0, INT_MAX,  NULL, "characters sampled at each eval; 0 = none"},
+    {"final_sample_chars", FLAG_INT, OPT(final_sample_chars), 0, INT_MAX, NULL,
+     "characters sampled at the end (temperature 0.8, top_k 40); 0 = none"},
 };
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 typedef char flags_fit_in_options_given[N_FLAGS <= sizeof(((options *)0)->given) ? 1 : -1];
@@ -131,6 +141,7 @@ static void default_options(options *o)
     o->seed = DEFAULT_SEED;                   o->threads = 0;
     o->data = DEFAULT_DATA;                   o->out = DEFAULT_OUT;
     o->log = DEFAULT_LOG;                     o->resume = "";
+    o->init_from = "";                        o->final_sample_chars = DEFAULT_FINAL_SAMPLE_CHARS;
 }
 
 static int given(const options *o, const char *name)
@@ -142,6 +153,10 @@ static void parse_args(int argc, char **argv, options *o)
 {
     default_options(o);
     parse_flags(&TABLE, argc, argv, o, o->given);
+    if (*o->resume && *o->init_from)
+        fail("--resume and --init_from together: --resume %s continues that run exactly (its optimizer, "
+             "step and hyperparameters); --init_from %s starts a new run from its weights. Pass one of them",
+             o->resume, o->init_from);
     if (*o->resume && !given(o, "out")) o->out = o->resume;  /* continue the same file */
 }
 
@@ -186,17 +201,37 @@ typedef struct run {
     int           B, T;
     uint64_t      max_iters;
     FILE         *csv;
+    char          svg[4096];        /* the loss plot, next to the log ("" if its name is too long) */
+    char          title[160];       /* the plot's title: the data file and the model's shape */
     double        t_start;          /* when this process started */
+    double        elapsed_before;   /* a resumed run: the log's last elapsed_s */
+    double        flops_per_step;   /* see step_flops */
     double        interval_seconds; /* time in training steps since the last log line */
     double        interval_loss;    /* sum of their losses */
     int           interval_steps;
+    double        logged_loss;      /* mean train loss of the interval the last log line closed */
+    uint64_t      start_step;       /* the step this process started training from */
+    double        train_seconds;    /* time in training steps, this process */
+    double        eval_seconds;     /* time in evals (with their sample, save and plot), this process */
+    int           n_evals;
     int           evaluated;        /* an eval ran at evaluated_step */
     uint64_t      evaluated_step;
     float         val_loss;         /* from the last eval */
+    int           have_best;        /* best_val: the lowest val loss of this run (the log's, when resumed) */
+    float         best_val;
+    uint64_t      best_step;
+    int           have_init_val;    /* --init_from: the loss before fine-tuning */
+    float         init_val;
 } run;
 
 static unsigned long long ull(uint64_t v) { return (unsigned long long)v; }
 static int clamp_int(uint64_t v) { return v > INT_MAX ? INT_MAX : (int)v; }
+
+/* The SVG loss plot's path, next to the log: 1, or 0 when the path is too long. */
+static int plot_path(const char *log, char *svg, size_t size)
+{
+    return lossplot_svg_path_for(log, svg, size) == 0;
+}
 
 /* Refuses, before anything is read, built or written, a run that would destroy
    a file: two flags naming one file, a fresh run over an existing checkpoint or
@@ -204,19 +239,39 @@ static int clamp_int(uint64_t v) { return v > INT_MAX ? INT_MAX : (int)v; }
    first eval, if --out or --log cannot be written. */
 static void check_paths(const options *o)
 {
-    const char *resume = *o->resume ? o->resume : NULL;
-    char folder[4096];
+    const char *resume = *o->resume ? o->resume : NULL, *init = *o->init_from ? o->init_from : NULL;
+    char folder[4096], svg[4096];
     file_kind out = file_kind_of(o->out), log = file_kind_of(o->log);
     refuse_same_file("out", o->out, "data", o->data);
     refuse_same_file("log", o->log, "data", o->data);
     if (resume) refuse_same_file("log", o->log, "resume", resume);
+    if (init) refuse_same_file("log", o->log, "init_from", init);
+    if (init) refuse_same_file("data", o->data, "init_from", init);
     refuse_same_file("out", o->out, "log", o->log);
     if (resume) check_readable("--resume", resume);
+    if (init) check_readable("--init_from", init);
+
+    /* The loss plot is written next to the log: it must not be any input or the checkpoint. */
+    if (plot_path(o->log, svg, sizeof svg)) {
+        const char *names[4], *files[4];
+        int i, n = 0;
+        names[n] = "--data"; files[n++] = o->data;
+        names[n] = "--out"; files[n++] = o->out;
+        if (resume) { names[n] = "--resume"; files[n++] = resume; }
+        if (init) { names[n] = "--init_from"; files[n++] = init; }
+        for (i = 0; i < n; i++)
+            if (same_file(svg, files[i]))
+                fail("the loss plot %s (named after --log %s) and %s name the same file: choose another --log",
+                     svg, o->log, names[i]);
+    }
 
     if (out == FILE_DIRECTORY || *split_path(o->out, folder, sizeof folder) == '\0')
         fail("--out %s is a folder: name the checkpoint file to write", o->out);
     if (out == FILE_OTHER) fail("--out %s is not a regular file", o->out);
     if (out == FILE_REGULAR && !o->overwrite && !(resume && same_file(o->out, resume))) {
+        if (init && same_file(o->out, init))
+            fail("--out %s is the checkpoint --init_from starts from: name another --out for the new run "
+                 "(or pass --overwrite to replace it)", o->out);
         if (resume)
             fail("--out %s already exists and is not the checkpoint resumed: pass --overwrite to replace it",
                  o->out);
@@ -239,11 +294,22 @@ static void check_paths(const options *o)
     }
 }
 
+/* Where the default corpus comes from (the Makefile's `make data` fetches the same file). */
+#define CORPUS_URL "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+
 static void load_text(const options *o, char **text, size_t *len)
 {
     tinygpt_error err;
     if (!given(o, "data") && file_kind_of(o->data) == FILE_MISSING) {
-        fprintf(stderr, DEFAULT_DATA " not found: run 'make data' (downloads it) or pass --data FILE\n");
+        fflush(stdout);
+        fprintf(stderr,
+                "error: " DEFAULT_DATA " not found. It is tiny Shakespeare (1.1 MB), from\n"
+                "    " CORPUS_URL "\n"
+                "Download it to " DEFAULT_DATA " (run this from the repository's top folder):\n"
+                "    mkdir -p data && curl -fL -o " DEFAULT_DATA " " CORPUS_URL "\n"
+                "or  mkdir -p data && wget -O " DEFAULT_DATA " " CORPUS_URL "\n"
+                "(offline: copy the file there by any means), or train on your own UTF-8 text:\n"
+                "    ./train_shakespeare --data my_text.txt\n");
         exit(1);
     }
     check_readable("--data", o->data);
@@ -500,14 +566,13 @@ static int stream_token(void *user, int32_t token)
 static void print_sample(run *r)
 {
     int32_t start = tinygpt_vocab_find(&r->model.vocab, '\n');
-    tinygpt_rng rng;
+    tinygpt_sampler sampler = tinygpt_sampler_default(r->model.train.seed + r->model.step);  /* 0.8, top 40 */
     tinygpt_error err;
     if (start < 0) start = 0;
-    tinygpt_rng_seed(&rng, r->model.train.seed + r->model.step);
     printf("---- sample ----\n");
     fflush(stdout);
-    if (tinygpt_generate(&r->model, &start, 1, (size_t)r->opt.sample_chars, 0.8f, 40, 1.0f, &rng,
-                         NULL, NULL, stream_token, &r->model.vocab, &err) != 0)
+    if (tinygpt_generate(&r->model, &sampler, &start, 1, (size_t)r->opt.sample_chars, NULL, NULL, stream_token,
+                         &r->model.vocab, &err) != 0)
         fprintf(stderr, "warning: sampling failed: %s\n", err.message);
     printf("\n----------------\n");
 }

@@ -170,7 +170,7 @@ static int fault_call(int op, const fault_fixture *f, tinygpt_model *held, fault
     case OP_GENERATE: {
         tinygpt_rng rng;
         tinygpt_rng_seed(&rng, 99);
-        rc = tinygpt_generate(held, f->tokens, 3, 6, 0.9f, 0, 1.0f, &rng, res->out, NULL, NULL, NULL, err);
+        rc = generate_old(held, f->tokens, 3, 6, 0.9f, 0, 1.0f, &rng, res->out, NULL, NULL, NULL, err);
         break;
     }
     case OP_ESTIMATE: {
@@ -667,7 +667,7 @@ static void test_hostile_state(void)
     ZEROED_FAILS(tinygpt_train_step(&z, x, y, 1, 4, &loss, &err));
     ZEROED_FAILS(tinygpt_estimate_loss(&z, x, 16, 1, 1, &rng, &loss, &err));
     ZEROED_FAILS(tinygpt_evaluate_tokens(&z, x, 16, 2, &dloss, &err));
-    ZEROED_FAILS(tinygpt_generate(&z, x, 1, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err));
+    ZEROED_FAILS(generate_old(&z, x, 1, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err));
     ZEROED_FAILS(tinygpt_save(&z, TMP_FILE, 1, &err));
     EXPECT(tinygpt_logits(&z) == NULL);
     tinygpt_zero_grad(&z);
@@ -736,7 +736,7 @@ static void test_hostile_state(void)
             m.params[P - VC + c] = 3e38f;
         }
         err.message[0] = 0;
-        EXPECT_FAIL(tinygpt_generate(&m, x, 1, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err));
+        EXPECT_FAIL(generate_old(&m, x, 1, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err));
         EXPECT_MENTIONS(err, "logit");
     }
 
@@ -961,7 +961,7 @@ static void test_fuzz_regressions(void)
             tinygpt_rng_seed(&rng, 1);
             EXPECT_OK(tinygpt_train_step(&m, &x, &x, 1, 1, &loss, &err), err);
             EXPECT(loss == 0.0f);  /* one token: always right */
-            EXPECT_OK(tinygpt_generate(&m, &x, 1, 3, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
+            EXPECT_OK(generate_old(&m, &x, 1, 3, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
             EXPECT(out[0] == 0 && out[1] == 0 && out[2] == 0);
             EXPECT_OK(tinygpt_save(&m, FAULT_FILE, 1, &err), err);
             EXPECT_OK(tinygpt_load(&back, FAULT_FILE, &err), err);

@@ -51,6 +51,29 @@ static void test_lib_free(void *p)
 static tinygpt_model zero_model;
 static tinygpt_vocab zero_vocab;
 
+/* tinygpt_generate with the sampler's fields as arguments (the rng is
+   advanced in place), and the same with the cache switched off: most sampling
+   tests vary one field at a time. */
+static int generate_at(tinygpt_model *m, const int32_t *ctx, size_t n, size_t new_tokens, float temperature,
+                       int top_k, float top_p, tinygpt_rng *rng, int32_t *out, size_t *n_out,
+                       tinygpt_token_fn cb, void *user, int use_cache, tinygpt_error *err)
+{
+    tinygpt_sampler s;
+    int rc;
+    s.temperature = temperature;
+    s.top_k = top_k;
+    s.top_p = top_p;
+    s.rng = *rng;
+    rc = use_cache ? tinygpt_generate(m, &s, ctx, n, new_tokens, out, n_out, cb, user, err)
+                   : tinygpt__generate(m, &s, ctx, n, new_tokens, out, n_out, cb, user, 0, err);
+    *rng = s.rng;
+    return rc;
+}
+#define generate_old(m, ctx, n, nt, t, k, p, rng, out, n_out, cb, user, err) \
+    generate_at(m, ctx, n, nt, t, k, p, rng, out, n_out, cb, user, 1, err)
+#define generate_uncached(m, ctx, n, nt, t, k, p, rng, out, n_out, cb, user, err) \
+    generate_at(m, ctx, n, nt, t, k, p, rng, out, n_out, cb, user, 0, err)
+
 #include <ctype.h>
 #include <float.h>
 #include <math.h>
@@ -2285,7 +2308,7 @@ static void test_size_limits(void)
        (a full window: shorter windows get a shorter cache) */
     if (make_model(&m, "ab", 65536, 65536, 1, 1, &tc) == 0) {
         x = ialloc(65536);
-        EXPECT_FAIL(tinygpt_generate(&m, x, 65536, 1, 0.0f, 0, 1.0f, &rng, NULL, NULL, NULL, NULL, &err));
+        EXPECT_FAIL(generate_old(&m, x, 65536, 1, 0.0f, 0, 1.0f, &rng, NULL, NULL, NULL, NULL, &err));
         EXPECT_MENTIONS(err, "large|memory");
         free(x);
         tinygpt_model_free(&m);
@@ -2313,9 +2336,8 @@ static void test_short_sequences_allocate_little(void)
     g_lib_largest = 0;
     EXPECT_OK(tinygpt_train_step(&m, x, y, 1, 3, NULL, &err), err);
     tinygpt_rng_seed(&rng, 3);
-    EXPECT_OK(tinygpt_generate(&m, x, 3, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
-    m.no_kv_cache = 1;
-    EXPECT_OK(tinygpt_generate(&m, x, 3, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, x, 3, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
+    EXPECT_OK(generate_uncached(&m, x, 3, 4, 1.0f, 0, 1.0f, &rng, out, NULL, NULL, NULL, &err), err);
     printf("  block_size %d, T = 3: largest allocation %lu bytes (parameters %lu)\n", T,
            (unsigned long)g_lib_largest, (unsigned long)params);
     EXPECTF(g_lib_largest <= bound, "a T = 3 step and 4 samples allocated %lu bytes at once",
@@ -2792,7 +2814,7 @@ static void test_reading_rules(void)
         tinygpt_rng rr = {5};
         model_snap snap;
         float l = 0;
-        EXPECT_OK(tinygpt_generate(&g_victim, tokens, 2, 8, 1.0f, 0, 1.0f, &rr, out, NULL, NULL, NULL, &err), err);
+        EXPECT_OK(generate_old(&g_victim, tokens, 2, 8, 1.0f, 0, 1.0f, &rr, out, NULL, NULL, NULL, &err), err);
         snap_take(&snap, &g_victim);
         err.message[0] = 0;
         EXPECT_FAIL(tinygpt_train_step(&g_victim, tokens, tokens + 1, 1, 4, &l, &err));
@@ -2903,7 +2925,7 @@ static void check_distribution(tinygpt_model *m, const int32_t *ctx, size_t nctx
     for (i = 0; i < draws; i++) {
         int32_t tok = -1;
         size_t got = 0;
-        if (tinygpt_generate(m, ctx, nctx, 1, temperature, top_k, top_p, &rng, &tok, &got, NULL, NULL, &err) != 0 || got != 1 ||
+        if (generate_old(m, ctx, nctx, 1, temperature, top_k, top_p, &rng, &tok, &got, NULL, NULL, &err) != 0 || got != 1 ||
             tok < 0 || tok >= V) {
             EXPECTF(0, "%s: generate: %s", what, err.message);
             return;
@@ -2965,10 +2987,8 @@ static void test_kv_cache(trng *r)
             size_t want = counts[k];
             tinygpt_rng_seed(&r1, (uint64_t)c);
             tinygpt_rng_seed(&r2, (uint64_t)c);
-            m.no_kv_cache = 0;
-            EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, want, 1.0f, 0, 1.0f, &r1, with, &n_with, NULL, NULL, &err), err);
-            m.no_kv_cache = 1;
-            EXPECT_OK(tinygpt_generate(&m, seq, (size_t)c, want, 1.0f, 0, 1.0f, &r2, without, &n_without, NULL, NULL, &err), err);
+            EXPECT_OK(generate_old(&m, seq, (size_t)c, want, 1.0f, 0, 1.0f, &r1, with, &n_with, NULL, NULL, &err), err);
+            EXPECT_OK(generate_uncached(&m, seq, (size_t)c, want, 1.0f, 0, 1.0f, &r2, without, &n_without, NULL, NULL, &err), err);
             EXPECTF(n_with == want && n_without == want && memcmp(with, without, want * sizeof with[0]) == 0,
                     "context %d, %d new tokens: samples with and without the cache differ", c, (int)want);
         }
@@ -2996,7 +3016,7 @@ static void test_sampling(void)
 
     /* temperature 0 is greedy, through more than block_size tokens */
     tinygpt_rng_seed(&rng, 1);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, (size_t)nnew, 0.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, (size_t)nnew, 0.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err), err);
     EXPECT(n_out == (size_t)nnew);
     memcpy(seq, ctx, sizeof ctx);
     len = 3;
@@ -3026,7 +3046,7 @@ static void test_sampling(void)
                 size_t nc = (size_t)(1 + 2 * c), k;
                 random_tokens(ctx2, nc, 16, &r);
                 tinygpt_rng_seed(&rng, 1);
-                EXPECT_OK(tinygpt_generate(&s2, ctx2, nc, 24, 0.0f, 0, 1.0f, &rng, got, &n_out, NULL, NULL, &err), err);
+                EXPECT_OK(generate_old(&s2, ctx2, nc, 24, 0.0f, 0, 1.0f, &rng, got, &n_out, NULL, NULL, &err), err);
                 memcpy(seq, ctx2, nc * sizeof(int32_t));
                 len = nc;
                 for (k = 0; k < 24; k++) {
@@ -3042,13 +3062,13 @@ static void test_sampling(void)
     }
     /* top_k 1 is greedy at any temperature and seed; so is a tiny top_p */
     tinygpt_rng_seed(&rng, 99);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, (size_t)nnew, 0.7f, 1, 1.0f, &rng, out2, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, (size_t)nnew, 0.7f, 1, 1.0f, &rng, out2, &n_out, NULL, NULL, &err), err);
     EXPECT(n_out == (size_t)nnew && memcmp(out, out2, (size_t)nnew * sizeof(int32_t)) == 0);
     tinygpt_rng_seed(&rng, 5);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, (size_t)nnew, 2.5f, 1, 1.0f, &rng, out2, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, (size_t)nnew, 2.5f, 1, 1.0f, &rng, out2, &n_out, NULL, NULL, &err), err);
     EXPECT(memcmp(out, out2, (size_t)nnew * sizeof(int32_t)) == 0);
     tinygpt_rng_seed(&rng, 6);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, (size_t)nnew, 1.0f, 0, 1e-6f, &rng, out2, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, (size_t)nnew, 1.0f, 0, 1e-6f, &rng, out2, &n_out, NULL, NULL, &err), err);
     EXPECT(memcmp(out, out2, (size_t)nnew * sizeof(int32_t)) == 0);
     /* a tiny positive temperature is greedy in the limit, also where logits / temperature
        overflows to infinity: never some other token */
@@ -3062,24 +3082,24 @@ static void test_sampling(void)
                 int rc;
                 out2[0] = -1;
                 tinygpt_rng_seed(&rng, 8);
-                rc = tinygpt_generate(&m, ctx, 3, 1, tiny[q], kk, 1.0f, &rng, out2, &n_out, NULL, NULL, &err);
+                rc = generate_old(&m, ctx, 3, 1, tiny[q], kk, 1.0f, &rng, out2, &n_out, NULL, NULL, &err);
                 EXPECTF(rc != 0 || out2[0] == greedy, "temperature %g, top_k %d: token %ld, greedy %ld",
                         (double)tiny[q], kk, (long)out2[0], (long)greedy);
             }
     }
     /* a context longer than block_size */
     tinygpt_rng_seed(&rng, 1);
-    EXPECT_OK(tinygpt_generate(&m, seq, len, 3, 0.0f, 0, 1.0f, &rng, out2, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, seq, len, 3, 0.0f, 0, 1.0f, &rng, out2, &n_out, NULL, NULL, &err), err);
     EXPECT(n_out == 3 && out2[0] == next_token_probs(&m, seq, len, 1.0, NULL));
 
     /* same seed, same samples; another seed, others */
     tinygpt_rng_seed(&rng, 42);
     tinygpt_rng_seed(&rng2, 42);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, 40, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err), err);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, 40, 1.0f, 0, 1.0f, &rng2, out2, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, 40, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, 40, 1.0f, 0, 1.0f, &rng2, out2, &n_out, NULL, NULL, &err), err);
     EXPECT(memcmp(out, out2, 40 * sizeof(int32_t)) == 0 && rng.state == rng2.state);
     tinygpt_rng_seed(&rng2, 43);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, 40, 1.0f, 0, 1.0f, &rng2, out2, &n_out, NULL, NULL, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, 40, 1.0f, 0, 1.0f, &rng2, out2, &n_out, NULL, NULL, &err), err);
     EXPECT(memcmp(out, out2, 40 * sizeof(int32_t)) != 0);
 
     /* the distributions: temperature, top_k, top_p */
@@ -3112,43 +3132,43 @@ static void test_sampling(void)
 
     /* invalid arguments */
     tinygpt_rng_seed(&rng, 1);
-    EXPECT_FAIL(tinygpt_generate(&m, ctx, 3, 5, -1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, ctx, 3, 5, -1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
     EXPECT_MENTIONS(err, "temperature");
-    EXPECT_FAIL(tinygpt_generate(&m, ctx, 3, 5, NAN, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, ctx, 3, 5, NAN, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
     EXPECT_MENTIONS(err, "temperature");
-    EXPECT_FAIL(tinygpt_generate(&m, ctx, 3, 5, 1.0f, -1, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, ctx, 3, 5, 1.0f, -1, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
     EXPECT_MENTIONS(err, "top k");
-    EXPECT_FAIL(tinygpt_generate(&m, ctx, 3, 5, 1.0f, 0, 0.0f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, ctx, 3, 5, 1.0f, 0, 0.0f, &rng, out, &n_out, NULL, NULL, &err));
     EXPECT_MENTIONS(err, "top p");
-    EXPECT_FAIL(tinygpt_generate(&m, ctx, 3, 5, 1.0f, 0, 1.5f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, ctx, 3, 5, 1.0f, 0, 1.5f, &rng, out, &n_out, NULL, NULL, &err));
     EXPECT_MENTIONS(err, "top p");
-    EXPECT_FAIL(tinygpt_generate(&m, ctx, 3, 5, 1.0f, 0, NAN, &rng, out, &n_out, NULL, NULL, &err));
-    EXPECT_FAIL(tinygpt_generate(&m, ctx, 0, 5, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, ctx, 3, 5, 1.0f, 0, NAN, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, ctx, 0, 5, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
     EXPECT_MENTIONS(err, "context");
     seq[0] = V;
-    EXPECT_FAIL(tinygpt_generate(&m, seq, 1, 5, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, seq, 1, 5, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
     seq[0] = -1;
-    EXPECT_FAIL(tinygpt_generate(&m, seq, 1, 5, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
+    EXPECT_FAIL(generate_old(&m, seq, 1, 5, 1.0f, 0, 1.0f, &rng, out, &n_out, NULL, NULL, &err));
 
     /* the callback sees what out[] gets, and can stop early */
     memset(&cb, 0, sizeof cb);
     tinygpt_rng_seed(&rng, 77);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, 30, 1.0f, 0, 1.0f, &rng, out, &n_out, record_token, &cb, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, 30, 1.0f, 0, 1.0f, &rng, out, &n_out, record_token, &cb, &err), err);
     EXPECT(n_out == 30 && cb.n == 30 && memcmp(cb.tokens, out, 30 * sizeof(int32_t)) == 0);
     memset(&cb, 0, sizeof cb);
     cb.stop_after = 5;
     tinygpt_rng_seed(&rng, 77);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, 30, 1.0f, 0, 1.0f, &rng, out2, &n_out, record_token, &cb, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, 30, 1.0f, 0, 1.0f, &rng, out2, &n_out, record_token, &cb, &err), err);
     EXPECTF(cb.n == 5 && n_out == 5, "callback called %lu times, n_out %lu", (unsigned long)cb.n, (unsigned long)n_out);
     EXPECT(memcmp(cb.tokens, out, 5 * sizeof(int32_t)) == 0 && memcmp(out2, out, 5 * sizeof(int32_t)) == 0);
     /* no out buffer; zero tokens */
     memset(&cb, 0, sizeof cb);
     tinygpt_rng_seed(&rng, 77);
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, 10, 1.0f, 0, 1.0f, &rng, NULL, &n_out, record_token, &cb, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, 10, 1.0f, 0, 1.0f, &rng, NULL, &n_out, record_token, &cb, &err), err);
     EXPECT(n_out == 10 && cb.n == 10 && memcmp(cb.tokens, out, 10 * sizeof(int32_t)) == 0);
     memset(&cb, 0, sizeof cb);
     n_out = 99;
-    EXPECT_OK(tinygpt_generate(&m, ctx, 3, 0, 1.0f, 0, 1.0f, &rng, out, &n_out, record_token, &cb, &err), err);
+    EXPECT_OK(generate_old(&m, ctx, 3, 0, 1.0f, 0, 1.0f, &rng, out, &n_out, record_token, &cb, &err), err);
     EXPECT(n_out == 0 && cb.n == 0);
     tinygpt_model_free(&m);
     test_kv_cache(&r);

@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 {
     static tinygpt_model model;
     tinygpt_error err;
-    tinygpt_rng rng;
+    tinygpt_sampler sampler;
     unsigned long long seed = parse_uint(argc > 1 ? argv[1] : NULL, SEED);
     size_t chars = (size_t)parse_uint(argc > 2 ? argv[2] : NULL, CHARS), produced = 0, text_len = 0, params_bytes;
     int32_t context;
@@ -284,7 +284,9 @@ int main(int argc, char **argv)
     T = model.config.block_size;
     context = tinygpt_vocab_find(&model.vocab, '\n');
     if (context < 0) context = 0;
-    tinygpt_rng_seed(&rng, seed);
+    sampler = tinygpt_sampler_default(seed);
+    sampler.temperature = TEMPERATURE;
+    sampler.top_k = TOP_K;
 
     /* In pieces of at most block_size characters, each started from the last
        character of the one before: within a piece every token is one step of
@@ -293,8 +295,7 @@ int main(int argc, char **argv)
        buffers are sized for training (megabytes); see README.md. */
     while (produced < chars) {
         size_t want = chars - produced < (size_t)T ? chars - produced : (size_t)T, got = 0;
-        if (tinygpt_generate(&model, &context, 1, want, TEMPERATURE, TOP_K, 1.0f, &rng, ids + produced, &got,
-                             NULL, NULL, &err))
+        if (tinygpt_generate(&model, &sampler, &context, 1, want, ids + produced, &got, NULL, NULL, &err))
             return failed("sampling", &err);
         if (got == 0) break;
         produced += got;

@@ -31,7 +31,7 @@ static void put_u32(unsigned char *p, uint32_t v)
 static void exercise(tinygpt_model *m)
 {
     tinygpt_error err;
-    tinygpt_rng rng;
+    tinygpt_sampler sampler = tinygpt_sampler_default(7);
     int32_t x[3] = {0, 0, 0}, y[3], out[2];
     int T = m->config.block_size < 3 ? m->config.block_size : 3;
     char utf8[4];
@@ -42,8 +42,9 @@ static void exercise(tinygpt_model *m)
     /* a bad value in the file may make the loss or the gradient non-finite,
        which is an error, not a crash */
     if (tinygpt_train_step(m, x, y, 1, T, NULL, &err) != 0 && err.message[0] == 0) abort();
-    tinygpt_rng_seed(&rng, 7);
-    if (tinygpt_generate(m, x, 1, 2, 0.8f, 2, 0.9f, &rng, out, NULL, NULL, NULL, &err) != 0) abort();
+    sampler.top_k = 2;
+    sampler.top_p = 0.9f;
+    if (tinygpt_generate(m, &sampler, x, 1, 2, out, NULL, NULL, NULL, &err) != 0) abort();
 }
 
 static void load(const unsigned char *data, size_t size)
