@@ -488,4 +488,141 @@ static inline void check_readable(const char *what, const char *path)
     fclose(f);
 }
 
+/* 1 when standard input is a terminal (a person typing), 0 when it is a pipe
+   or a file. Plain C99 cannot tell: it says 1. */
+static inline int stdin_is_terminal(void)
+{
+#if defined(FILES_POSIX)
+    return isatty(STDIN_FILENO);
+#elif defined(FILES_WINDOWS)
+    return _isatty(_fileno(stdin));
+#else
+    return 1;
+#endif
+}
+
+/* ================================================================ characters */
+
+/* Decodes the UTF-8 character at s[0..len) into *cp; returns its byte length,
+   or 0 when the bytes there are not well-formed UTF-8. */
+static inline size_t utf8_next(const char *text, size_t len, uint32_t *cp)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    uint32_t c, min;
+    size_t n, i;
+    if (len == 0) return 0;
+    c = s[0];
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; c &= 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; c &= 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; c &= 0x07; min = 0x10000; }
+    else return 0;
+    if (len < n) return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return n;
+}
+
+/* A character as messages name it: 'z' (U+007A), '\n' (U+000A), '\'' (U+0027);
+   a control or invisible character by its code point alone: U+200B. */
+static inline const char *char_name(uint32_t cp, char buf[32])
+{
+    const char *esc = cp == '\n' ? "\\n" : cp == '\t' ? "\\t" : cp == '\r' ? "\\r" : cp == '\\' ? "\\\\"
+                    : cp == '\'' ? "\\'" : NULL;
+    int invisible = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
+                    (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF ||
+                    cp == 0xAD;
+    char u[5] = {0};
+    if (esc) {
+        sprintf(buf, "'%s' (U+%04lX)", esc, (unsigned long)cp);
+    } else if (invisible) {
+        sprintf(buf, "U+%04lX", (unsigned long)cp);
+    } else {
+        if (cp < 0x80) { u[0] = (char)cp; }
+        else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); }
+        else if (cp < 0x10000) {
+            u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | (cp >> 6 & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+            u[2] = (char)(0x80 | (cp >> 6 & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F));
+        }
+        sprintf(buf, "'%s' (U+%04lX)", u, (unsigned long)cp);
+    }
+    return buf;
+}
+
+typedef struct missing_char {
+    uint32_t cp;
+    size_t   offset;  /* byte offset of its first occurrence */
+} missing_char;
+
+static inline int missing_char_by_offset(const void *a, const void *b)
+{
+    size_t x = ((const missing_char *)a)->offset, y = ((const missing_char *)b)->offset;
+    return x < y ? -1 : x > y;
+}
+
+/* Checks that every character of UTF-8 `text` is in `vocab`. Returns 0 when
+   it is; else the number of distinct characters missing, with `msg` listing
+   them in order of first appearance, each with its code point and the byte
+   offset of its first occurrence ("'z' (U+007A) at byte 3, ..."; the first 8,
+   then "and N more"). Returns -1 with the reason in `msg` when the text is
+   not UTF-8 (or memory runs out). Empty text is covered (returns 0). */
+static inline long vocab_missing_chars(const tinygpt_vocab *vocab, const char *text, size_t len,
+                                       char *msg, size_t size)
+{
+    tinygpt_vocab seen = {0};
+    tinygpt_error err;
+    missing_char *miss;
+    long n_miss = 0, found = 0, i, shown;
+    size_t at = 0, used = 0;
+    char name[32];
+    if (size) msg[0] = '\0';
+    if (len == 0) return 0;
+    if (tinygpt_vocab_build(&seen, text, len, &err) != 0) {  /* names a malformed byte's offset */
+        snprintf(msg, size, "%s", err.message);
+        return -1;
+    }
+    miss = (missing_char *)malloc((size_t)seen.size * sizeof *miss);
+    if (!miss) {
+        tinygpt_vocab_free(&seen);
+        snprintf(msg, size, "out of memory checking the characters");
+        return -1;
+    }
+    for (i = 0; i < seen.size; i++)  /* seen.sorted ascending, so miss is too */
+        if (tinygpt_vocab_find(vocab, seen.sorted[i]) < 0) {
+            miss[n_miss].cp = seen.sorted[i];
+            miss[n_miss++].offset = (size_t)-1;
+        }
+    tinygpt_vocab_free(&seen);
+    while (found < n_miss && at < len) {  /* first offsets, by binary search */
+        uint32_t cp = 0;
+        size_t k = utf8_next(text + at, len - at, &cp);
+        long lo = 0, hi = n_miss - 1;
+        if (k == 0) break;  /* cannot happen: vocab_build read it */
+        while (lo <= hi) {
+            long mid = lo + (hi - lo) / 2;
+            if (miss[mid].cp == cp) {
+                if (miss[mid].offset == (size_t)-1) { miss[mid].offset = at; found++; }
+                break;
+            }
+            if (miss[mid].cp < cp) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        at += k;
+    }
+    qsort(miss, (size_t)n_miss, sizeof *miss, missing_char_by_offset);
+    shown = n_miss < 8 ? n_miss : 8;
+    for (i = 0; i < shown && used < size; i++)
+        used += (size_t)snprintf(msg + used, size - used, "%s%s at byte %lu", i ? ", " : "",
+                                 char_name(miss[i].cp, name), (unsigned long)miss[i].offset);
+    if (n_miss > shown && used < size) snprintf(msg + used, size - used, ", and %ld more", n_miss - shown);
+    free(miss);
+    return n_miss;
+}
+
 #endif /* EXAMPLES_COMMON_H */

@@ -404,17 +404,68 @@ static void resume_model(run *r)
                ull(m->train.max_steps), ull(r->max_iters), (double)tinygpt_lr(&m->train, r->max_iters - 1));
 }
 
+/* --init_from: the checkpoint's shape, weights and vocabulary, into *init;
+   every other setting comes from the flags. A shape flag that disagrees with
+   the checkpoint is refused (the weights fix the shape). */
+static void load_init(run *r, tinygpt_model *init)
+{
+    static const char *const SHAPE[] = {"block_size", "n_layer", "n_head", "n_embd"};
+    options *o = &r->opt, ck = r->opt;
+    tinygpt_error err;
+    char a[64], b[64];
+    size_t i;
+    if (tinygpt_load(init, o->init_from, &err) != 0) fail("%s", err.message);
+    ck.block_size = init->config.block_size;
+    ck.n_layer = init->config.n_layer;
+    ck.n_head = init->config.n_head;
+    ck.n_embd = init->config.n_embd;
+    for (i = 0; i < sizeof SHAPE / sizeof SHAPE[0]; i++) {
+        int k = flag_index(&TABLE, SHAPE[i], strlen(SHAPE[i]));
+        const flag *f = &FLAGS[k];
+        if (o->given[k] && strcmp(flag_value_text(o, f, a), flag_value_text(&ck, f, b)) != 0)
+            fail("--%s %s: --init_from %s has %s %s, and a run from a checkpoint keeps its shape "
+                 "(block_size %d, n_layer %d, n_head %d, n_embd %d). Drop --%s, or train a new model "
+                 "without --init_from", f->name, a, o->init_from, f->name, b, ck.block_size, ck.n_layer,
+                 ck.n_head, ck.n_embd, f->name);
+    }
+    o->block_size = ck.block_size;
+    o->n_layer = ck.n_layer;
+    o->n_head = ck.n_head;
+    o->n_embd = ck.n_embd;
+    printf("fine-tuning from %s (trained %llu steps): its weights and vocabulary of %d characters; "
+           "the other settings from the flags, a fresh optimizer and lr schedule from step 0\n",
+           o->init_from, ull(init->step), init->vocab.size);
+}
+
+/* The new model takes the checkpoint's weights (the same shape: the same FORMAT.md order). */
+static void copy_weights(run *r, const tinygpt_model *init)
+{
+    if (r->model.num_params != init->num_params)
+        fail("--init_from %s: %lu parameters, but the model built from its shape has %lu",
+             r->opt.init_from, (unsigned long)init->num_params, (unsigned long)r->model.num_params);
+    memcpy(r->model.params, init->params, init->num_params * sizeof(float));
+}
+
 static void encode_corpus(run *r, const tinygpt_vocab *vocab, const char *text, size_t len)
 {
+    const char *ckpt = *r->opt.resume ? r->opt.resume : *r->opt.init_from ? r->opt.init_from : NULL;
     tinygpt_error err;
     size_t n = 0;
     if (len > SIZE_MAX / sizeof(int32_t)) fail("%s is too large", r->opt.data);
+    if (ckpt) {  /* every character the text has must be in the checkpoint's vocabulary: name those that are not */
+        char list[1024];
+        long missing = vocab_missing_chars(vocab, text, len, list, sizeof list);
+        if (missing < 0) fail("%s: %s", r->opt.data, list);
+        if (missing > 0)
+            fail("%s has %ld character%s not in the vocabulary of %s (%d characters): %s. A run from a "
+                 "checkpoint can only train on text written in its characters; edit them out of the "
+                 "text, or train a new model on it without --%s",
+                 r->opt.data, missing, missing == 1 ? "" : "s", ckpt, vocab->size, list,
+                 *r->opt.resume ? "resume" : "init_from");
+    }
     r->tokens = (int32_t *)malloc((len ? len : 1) * sizeof(int32_t));
     if (!r->tokens) fail("out of memory encoding %s", r->opt.data);
-    if (tinygpt_encode(vocab, text, len, r->tokens, &n, &err) != 0) {
-        fail("%s: %s%s", r->opt.data, err.message,
-             *r->opt.resume ? " (the checkpoint's vocabulary must cover the text)" : "");
-    }
+    if (tinygpt_encode(vocab, text, len, r->tokens, &n, &err) != 0) fail("%s: %s", r->opt.data, err.message);
     r->n_train = tinygpt_train_split(n);
     r->n_val = n - r->n_train;
 }
@@ -452,14 +503,106 @@ static void alloc_batch(run *r)
 
 /* A fresh run writes a new log (check_paths made sure it may); a resumed one
    appends to the log when it exists. */
+/* The index of column `name` in a CSV header line, or -1. */
+static int csv_column(const char *header, const char *name)
+{
+    size_t n = strlen(name);
+    int col = 0;
+    const char *p = header;
+    for (;;) {
+        size_t len = strcspn(p, ",\r");
+        if (len == n && strncmp(p, name, n) == 0) return col;
+        if (p[len] != ',') return -1;
+        p += len + 1;
+        col++;
+    }
+}
+
+/* Field `col` of a CSV line as a number: 1, or 0 when it is missing, empty or not a number. */
+static int csv_number(const char *line, int col, double *out)
+{
+    const char *p = line;
+    char *end;
+    int i;
+    if (col < 0) return 0;
+    for (i = 0; i < col; i++) {
+        p = strchr(p, ',');
+        if (!p) return 0;
+        p++;
+    }
+    if (*p == ',' || *p == '\r' || *p == '\0') return 0;
+    *out = strtod(p, &end);
+    return end != p && (*end == ',' || *end == '\r' || *end == '\0') && *out == *out && fabs(*out) < 1e300;
+}
+
+/* A resumed run continues its log: elapsed time goes on from the log's last
+   elapsed_s, and the best val loss so far is the log's best up to the
+   checkpoint's step (a log may hold rows past it, from a run that stopped
+   after its last save). A last line without its newline, a write cut short,
+   is dropped. Returns 1 when the log has a header line. */
+static int read_log_history(run *r)
+{
+    const char *path = r->opt.log;
+    char *text = NULL, *line;
+    size_t len = 0, complete;
+    int col_step = -1, col_val = -1, col_elapsed = -1, have_header = 0;
+    tinygpt_error err;
+    if (tinygpt_read_file(path, &text, &len, &err) != 0) fail("%s", err.message);
+    for (complete = len; complete > 0 && text[complete - 1] != '\n'; complete--) {}
+    if (complete < len) {
+        int cut = 0;
+#if defined(FILES_POSIX)
+        cut = truncate(path, (off_t)complete) == 0;
+#endif
+        if (!cut) {  /* elsewhere: end it, so the next row starts on a line of its own */
+            FILE *f = fopen(path, "ab");
+            if (f) { fputc('\n', f); fclose(f); }
+        }
+        printf("note: %s ended in an unfinished line (%s)\n", path,
+               cut ? "dropped" : "ended with a newline; the plot will name it");
+    }
+    text[complete] = '\0';
+    for (line = text; *line; ) {
+        char *next = strchr(line, '\n');
+        double step, val, elapsed;
+        if (next) *next = '\0';
+        if (*line && *line != '\r') {
+            if (!have_header) {
+                if (line == text && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+                    (unsigned char)line[2] == 0xBF)
+                    line += 3;  /* a BOM */
+                col_step = csv_column(line, "step");
+                col_val = csv_column(line, "val_loss");
+                col_elapsed = csv_column(line, "elapsed_s");
+                have_header = 1;
+            } else {
+                if (csv_number(line, col_elapsed, &elapsed) && elapsed >= 0) r->elapsed_before = elapsed;
+                if (csv_number(line, col_step, &step) && step <= (double)r->model.step &&
+                    csv_number(line, col_val, &val) && (!r->have_best || val < r->best_val)) {
+                    r->have_best = 1;
+                    r->best_val = (float)val;
+                    r->best_step = (uint64_t)step;
+                }
+            }
+        }
+        if (!next) break;
+        line = next + 1;
+    }
+    tinygpt_free(text);
+    if (have_header && col_elapsed < 0)
+        printf("note: %s has no elapsed_s column; elapsed time starts again from 0\n", path);
+    return have_header;
+}
+
 static void open_log(run *r)
 {
     const char *path = r->opt.log;
     int append = *r->opt.resume && file_kind_of(path) != FILE_MISSING;
+    int header = !append || !read_log_history(r);
     errno = 0;
     r->csv = fopen(path, append ? "a" : "w");
     if (!r->csv) fail("cannot open %s for writing: %s", path, why());
-    if (!append) fprintf(r->csv, "step,train_loss,val_loss,elapsed_s\n");
+    if (header) fprintf(r->csv, "step,train_loss,val_loss,elapsed_s\n");
     if (fflush(r->csv) != 0) fail("cannot write %s: %s", path, why());
 }
 
@@ -467,6 +610,7 @@ static void setup(run *r)
 {
     const options *o = &r->opt;
     tinygpt_vocab vocab = {0};  /* tinygpt_vocab_build fills a zeroed (or live) vocabulary */
+    tinygpt_model init = {0};   /* --init_from's checkpoint */
     tinygpt_config cfg;
     tinygpt_error err;
     char *text = NULL;
@@ -476,19 +620,28 @@ static void setup(run *r)
     if (*o->resume) {
         resume_model(r);  /* the checkpoint's vocabulary, shape and batch size */
         cfg = r->model.config;
+    } else if (*o->init_from) {
+        load_init(r, &init);  /* the checkpoint's vocabulary and shape */
+        cfg = init.config;
     } else {
         if (tinygpt_vocab_build(&vocab, text, len, &err) != 0) fail("%s: %s", o->data, err.message);
         cfg = config_from_options(o, vocab.size);
         if (tinygpt_config_check(&cfg, &err) != 0) fail("%s", err.message);
     }
-    encode_corpus(r, *o->resume ? &r->model.vocab : &vocab, text, len);
+    encode_corpus(r, *o->resume ? &r->model.vocab : *o->init_from ? &init.vocab : &vocab, text, len);
     tinygpt_free(text);
     r->B = o->batch_size;
     r->T = cfg.block_size;
     check_split("train", r->n_train, r->T);
     check_split("validation", r->n_val, r->T);
     check_memory(&cfg, r->B);
-    if (!*o->resume) create_model(r, &cfg, &vocab);
+    if (*o->init_from) {
+        create_model(r, &cfg, &init.vocab);
+        copy_weights(r, &init);
+        tinygpt_model_free(&init);
+    } else if (!*o->resume) {
+        create_model(r, &cfg, &vocab);
+    }
     tinygpt_vocab_free(&vocab);
     r->model.threads = o->threads;
     alloc_batch(r);
@@ -514,30 +667,115 @@ static void print_header(const run *r)
 
 /* ================================================================ logging */
 
+/* Floating-point operations of one training step of B sequences of T tokens,
+   counting the matrix products only, at 2 per multiply-add (an M x K by K x N
+   product is 2*M*N*K). Forward, per token: each layer's four linear maps,
+   qkv (C -> 3C), the attention output (C -> C), the MLP's C -> 4C and 4C -> C,
+   12*C^2 multiply-adds in all, and lm_head's C*V. Attention, per sequence,
+   layer and head: query t scores t+1 keys (q.k) and sums t+1 values (p.v),
+   each hs multiply-adds, so 2 * hs * T(T+1)/2 over the causal triangle, which
+   is all the library computes; over the H heads, C*T(T+1). Backward does each
+   product twice (the gradient for each of its two operands), so a step is 3x
+   the forward:
+       6 * B*T * (12*L*C^2 + C*V)  +  6 * B * L * C * T(T+1)
+   Not counted: LayerNorm, GELU, softmax, dropout, the embeddings, the loss
+   and AdamW (a few operations per activation or parameter). */
+static double step_flops(const tinygpt_config *c, int B, int T)
+{
+    double L = c->n_layer, C = c->n_embd, V = c->vocab_size, N = (double)B * T;
+    double linear = 2.0 * N * (12.0 * L * C * C + C * V);
+    double attention = 2.0 * B * L * C * (double)T * (T + 1.0);
+    return 3.0 * (linear + attention);
+}
+
+/* Seconds since the run started: this process's time, plus the earlier
+   sessions' when resumed (the log's last elapsed_s). */
+static double elapsed(const run *r)
+{
+    return r->elapsed_before + (now_seconds() - r->t_start);
+}
+
 static void csv_row(run *r, double train_loss, const char *val_loss)
 {
     errno = 0;
-    fprintf(r->csv, "%llu,%.6f,%s,%.3f\n", ull(r->model.step), train_loss, val_loss,
-            now_seconds() - r->t_start);
+    fprintf(r->csv, "%llu,%.6f,%s,%.3f\n", ull(r->model.step), train_loss, val_loss, elapsed(r));
     if (fflush(r->csv) != 0) fail("cannot write %s: %s", r->opt.log, why());
 }
 
-static void log_progress(run *r)
+/* The steps in (after, max_iters] that end with an eval. */
+static uint64_t evals_after(const run *r, uint64_t after)
+{
+    uint64_t every = (uint64_t)r->opt.eval_interval, n;
+    if (after >= r->max_iters) return 0;
+    if (every == 0) return 1;  /* the one at the end */
+    n = r->max_iters / every - after / every;
+    return n + (r->max_iters % every != 0);
+}
+
+/* Seconds left: the remaining steps at this process's average time per
+   training step since it started (not the last interval's: on a shared
+   machine that swings), plus the remaining evals at their average time. Before
+   the first eval, an eval is taken to cost its 2 * eval_iters forward passes,
+   a third of a training step each. eval_now: an eval at this step is still to come. */
+static double eta_seconds(const run *r, int eval_now)
+{
+    uint64_t done = r->model.step - r->start_step, left = r->max_iters - r->model.step;
+    double per_step = done ? r->train_seconds / (double)done : 0.0;
+    double per_eval = r->n_evals ? r->eval_seconds / r->n_evals : per_step * 2.0 * r->opt.eval_iters / 3.0;
+    return per_step * (double)left + per_eval * (double)(evals_after(r, r->model.step) + (eval_now ? 1 : 0));
+}
+
+/* One progress line for the steps since the last one: their mean loss, the
+   lr, their speed (ms/step, tokens/s, GFLOP/s as step_flops counts them), the
+   run's elapsed time and the time left. */
+static void log_progress(run *r, int eval_now)
 {
     double per_step = r->interval_seconds / r->interval_steps;
     double loss = r->interval_loss / r->interval_steps;
     float lr = tinygpt_lr(&r->model.train, r->model.step - 1);  /* what the last update used */
     double tok_per_s = per_step > 0 ? (double)r->B * r->T / per_step : 0.0;
+    double gflops = per_step > 0 ? r->flops_per_step / per_step / 1e9 : 0.0;
     int ms_digits = per_step < 0.01 ? 2 : 0;  /* tiny models: "0.42 ms/step" */
-    char eta[32];
-    format_duration(per_step * (double)(r->max_iters - r->model.step), eta, sizeof eta);
-    printf("step %llu/%llu | loss %.4f | lr %.2e | %.*f ms/step | %.0f tok/s | eta %s\n",
-           ull(r->model.step), ull(r->max_iters), loss, (double)lr, ms_digits, per_step * 1000.0,
-           tok_per_s, eta);
+    int width = snprintf(NULL, 0, "%llu", ull(r->max_iters));
+    char eta[32], took[32];
+    format_duration(elapsed(r), took, sizeof took);
+    format_duration(eta_seconds(r, eval_now), eta, sizeof eta);
+    printf("step %*llu/%llu | loss %.4f | lr %.2e | %.*f ms/step | %.0f tok/s | %.*f GFLOP/s | "
+           "elapsed %s | eta %s\n",
+           width, ull(r->model.step), ull(r->max_iters), loss, (double)lr, ms_digits, per_step * 1000.0,
+           tok_per_s, gflops < 10 ? 2 : 1, gflops, took, eta);
     fflush(stdout);
-    csv_row(r, loss, "");
+    r->logged_loss = loss;
     r->interval_seconds = r->interval_loss = 0;
     r->interval_steps = 0;
+}
+
+/* Redraws the SVG loss plot from the log. A failure only warns: the plot
+   never stops a run. */
+static void draw_plot(run *r)
+{
+    char err[512];
+    if (!r->svg[0]) return;
+    if (lossplot_write_svg(r->opt.log, r->svg, r->title, err, sizeof err) != 0)
+        fprintf(stderr, "warning: the loss plot %s was not drawn: %s\n", r->svg, err);
+}
+
+/* What the run knows before its first step: the FLOPs of a step, where the
+   plot goes and its title. */
+static void prepare_outputs(run *r)
+{
+    char folder[4096];
+    const char *data = split_path(r->opt.data, folder, sizeof folder);
+    const tinygpt_config *c = &r->model.config;
+    r->flops_per_step = step_flops(c, r->B, r->T);
+    r->start_step = r->model.step;
+    if (!plot_path(r->opt.log, r->svg, sizeof r->svg)) {
+        r->svg[0] = '\0';
+        fprintf(stderr, "warning: no loss plot: the path of --log %s is too long\n", r->opt.log);
+    }
+    snprintf(r->title, sizeof r->title, "%s \xC2\xB7 %d layers, %d heads, %d wide, block %d%s",
+             *data ? data : r->opt.data, c->n_layer, c->n_head, c->n_embd, c->block_size,
+             *r->opt.init_from ? ", fine-tuned" : "");
 }
 
 /* ================================================================ evaluation */
@@ -563,18 +801,20 @@ static int stream_token(void *user, int32_t token)
     return g_interrupted != 0;  /* Ctrl-C cuts the sample short */
 }
 
-static void print_sample(run *r)
+/* Streams `chars` sampled characters after a newline (temperature 0.8, top_k 40). */
+static void print_sample(run *r, int chars, uint64_t seed, const char *heading)
 {
     int32_t start = tinygpt_vocab_find(&r->model.vocab, '\n');
-    tinygpt_sampler sampler = tinygpt_sampler_default(r->model.train.seed + r->model.step);  /* 0.8, top 40 */
+    tinygpt_sampler sampler = tinygpt_sampler_default(seed);  /* 0.8, top 40 */
     tinygpt_error err;
     if (start < 0) start = 0;
-    printf("---- sample ----\n");
+    printf("%s\n", heading);
     fflush(stdout);
-    if (tinygpt_generate(&r->model, &sampler, &start, 1, (size_t)r->opt.sample_chars, NULL, NULL, stream_token,
+    if (tinygpt_generate(&r->model, &sampler, &start, 1, (size_t)chars, NULL, NULL, stream_token,
                          &r->model.vocab, &err) != 0)
         fprintf(stderr, "warning: sampling failed: %s\n", err.message);
-    printf("\n----------------\n");
+    printf("\n%.*s\n", (int)strlen(heading), "----------------------------------------------------------------"
+           "----------------------------------------------------------------");
 }
 
 /* A model with a NaN or infinite parameter is never saved: it would replace
@@ -591,24 +831,50 @@ static void save_checkpoint(run *r)
         fail("saving step %llu: %s", ull(r->model.step), err.message);
 }
 
+/* Estimates the train and val loss, prints them (and whether val is the best
+   yet), a sample, and saves the checkpoint. The caller writes the log row. */
 static void evaluate_and_save(run *r)
+{
+    float train_loss = estimate(r, r->tokens, r->n_train);
+    r->val_loss = estimate(r, r->tokens + r->n_train, r->n_val);
+    printf("step %llu: train loss %.4f, val loss %.4f", ull(r->model.step), (double)train_loss,
+           (double)r->val_loss);
+    if (!(fabsf(train_loss) <= FLT_MAX && fabsf(r->val_loss) <= FLT_MAX)) {  /* diverged: keep the old file */
+        printf("\n");
+        fail("the loss is not finite at step %llu; stopped without saving (%s, if any, is the last good checkpoint)",
+             ull(r->model.step), r->opt.out);
+    }
+    if (!r->have_best || r->val_loss < r->best_val) {
+        if (r->have_best) printf(" (best yet)");
+        r->have_best = 1;
+        r->best_val = r->val_loss;
+        r->best_step = r->model.step;
+    } else {
+        printf(" (best %.4f at step %llu)", (double)r->best_val, ull(r->best_step));
+    }
+    printf("\n");
+    if (r->opt.sample_chars > 0) print_sample(r, r->opt.sample_chars, r->model.train.seed + r->model.step,
+                                              "---- sample ----");
+    save_checkpoint(r);
+    printf("saved %s%s%s\n", r->opt.out, r->svg[0] ? " | plot " : "", r->svg);
+    fflush(stdout);
+    r->evaluated = 1;
+    r->evaluated_step = r->model.step;
+}
+
+/* --init_from: the loss the run starts from, as row 0 of the log. */
+static void evaluate_start(run *r)
 {
     char val[32];
     float train_loss = estimate(r, r->tokens, r->n_train);
-    r->val_loss = estimate(r, r->tokens + r->n_train, r->n_val);
-    printf("step %llu: train loss %.4f, val loss %.4f\n", ull(r->model.step), (double)train_loss,
-           (double)r->val_loss);
-    if (!(fabsf(train_loss) <= FLT_MAX && fabsf(r->val_loss) <= FLT_MAX))  /* diverged: keep the old file */
-        fail("the loss is not finite at step %llu; stopped without saving (%s, if any, is the last good checkpoint)",
-             ull(r->model.step), r->opt.out);
-    if (r->opt.sample_chars > 0) print_sample(r);
-    save_checkpoint(r);
-    printf("saved %s\n", r->opt.out);
+    r->init_val = estimate(r, r->tokens + r->n_train, r->n_val);
+    r->have_init_val = 1;
+    printf("step 0: train loss %.4f, val loss %.4f (%s before fine-tuning)\n", (double)train_loss,
+           (double)r->init_val, r->opt.init_from);
     fflush(stdout);
-    snprintf(val, sizeof val, "%.6f", (double)r->val_loss);
+    snprintf(val, sizeof val, "%.6f", (double)r->init_val);
     csv_row(r, train_loss, val);
-    r->evaluated = 1;
-    r->evaluated_step = r->model.step;
+    draw_plot(r);
 }
 
 /* ================================================================ training */
@@ -622,40 +888,115 @@ static void train_one_step(run *r)
         tinygpt_train_step(&r->model, r->x, r->y, r->B, r->T, &loss, &err) != 0)
         fail("training failed after step %llu: %s; stopped without saving", ull(r->model.step),
              err.message);
-    r->interval_seconds += now_seconds() - t0;
+    t0 = now_seconds() - t0;
+    r->interval_seconds += t0;
+    r->train_seconds += t0;
     r->interval_loss += loss;
     r->interval_steps++;
 }
 
+/* Every log_interval steps a progress line and a log row; at every eval
+   (every eval_interval steps, and at the last step) the progress line, the
+   eval, one log row with val_loss filled, and the plot redrawn. */
 static void train(run *r)
 {
     while (!g_interrupted && r->model.step < r->max_iters) {
         uint64_t step;
+        int eval;
         train_one_step(r);
         if (g_interrupted) break;
         step = r->model.step;
-        if (step % (uint64_t)r->opt.log_interval == 0 || step == r->max_iters) log_progress(r);
-        if (r->opt.eval_interval > 0 && step % (uint64_t)r->opt.eval_interval == 0)
+        eval = step == r->max_iters || (r->opt.eval_interval > 0 && step % (uint64_t)r->opt.eval_interval == 0);
+        if (eval) {
+            double t0;
+            char val[32];
+            log_progress(r, 1);
+            t0 = now_seconds();
             evaluate_and_save(r);
+            snprintf(val, sizeof val, "%.6f", (double)r->val_loss);
+            csv_row(r, r->logged_loss, val);
+            draw_plot(r);
+            r->eval_seconds += now_seconds() - t0;
+            r->n_evals++;
+        } else if (step % (uint64_t)r->opt.log_interval == 0) {
+            log_progress(r, 0);
+            csv_row(r, r->logged_loss, "");
+        }
     }
 }
 
+/* The command that continues this run. */
+static void print_resume_command(const run *r)
+{
+    printf("./train_shakespeare --resume %s", r->opt.out);
+    if (given(&r->opt, "data")) printf(" --data %s", r->opt.data);
+    if (given(&r->opt, "log") || *r->opt.resume) printf(" --log %s", r->opt.log);
+    printf("\n");
+}
+
+/* The end of a run: its losses, time, files, and (finished, not interrupted) a longer sample. */
+static void print_summary(run *r, int interrupted)
+{
+    char wall[32], total[32];
+    uint64_t done = r->model.step - r->start_step;
+    format_duration(now_seconds() - r->t_start, wall, sizeof wall);
+    format_duration(elapsed(r), total, sizeof total);
+    printf("\n==== %s at step %llu of %llu ====\n", interrupted ? "stopped (Ctrl-C)" : "done",
+           ull(r->model.step), ull(r->max_iters));
+    if (r->have_init_val)
+        printf("start val loss  %.4f (%s, before fine-tuning)\n", (double)r->init_val, r->opt.init_from);
+    if (r->have_best) printf("best val loss   %.4f at step %llu\n", (double)r->best_val, ull(r->best_step));
+    if (r->evaluated)
+        printf("%s val loss  %.4f at step %llu\n", interrupted && r->evaluated_step != r->model.step ? "last " : "final",
+               (double)r->val_loss, ull(r->evaluated_step));
+    printf("wall time       %s", wall);
+    if (r->elapsed_before > 0) printf(" (this session; %s since the run began)", total);
+    if (done > 0 && r->train_seconds > 0)
+        printf(": %llu steps, %.0f tok/s and %.2f GFLOP/s on average", ull(done),
+               (double)done * r->B * r->T / r->train_seconds, (double)done * r->flops_per_step / r->train_seconds / 1e9);
+    printf("\n");
+    printf("checkpoint      %s\n", r->opt.out);
+    printf("log             %s\n", r->opt.log);
+    if (r->svg[0]) printf("loss plot       %s (open it in a browser)\n", r->svg);
+    if (interrupted || r->model.step < r->max_iters) {
+        printf("continue with   ");
+        print_resume_command(r);
+    } else if (r->opt.final_sample_chars > 0 && !g_interrupted) {
+        char heading[160];
+        snprintf(heading, sizeof heading, "---- %d characters from step %llu (temperature 0.8, top_k 40) ----",
+                 r->opt.final_sample_chars, ull(r->model.step));
+        printf("\n");
+        print_sample(r, r->opt.final_sample_chars, r->model.train.seed + r->model.step + 0x9E3779B97F4A7C15ULL,
+                     heading);
+        printf("more: ./generate %s --max_new_tokens 1000\n", r->opt.out);
+    }
+    fflush(stdout);
+}
+
+/* Ctrl-C: the steps since the last log row get theirs (so elapsed_s is
+   right when the run is resumed), the model is saved, the plot redrawn. */
 static void save_on_interrupt(run *r)
 {
     signal(SIGINT, SIG_IGN);
+    if (r->interval_steps > 0) {
+        csv_row(r, r->interval_loss / r->interval_steps, "");
+        r->interval_seconds = r->interval_loss = 0;
+        r->interval_steps = 0;
+    }
     if (!r->evaluated || r->evaluated_step != r->model.step)  /* else an eval just saved it */
         save_checkpoint(r);
-    printf("\ninterrupted at step %llu: saved %s (resume with --resume %s)\n", ull(r->model.step),
-           r->opt.out, r->opt.out);
+    printf("\ninterrupted at step %llu: saved %s\n", ull(r->model.step), r->opt.out);
+    draw_plot(r);
+    print_summary(r, 1);
 }
 
 static void finish(run *r)
 {
-    char wall[32];
-    if (!r->evaluated || r->evaluated_step != r->model.step) evaluate_and_save(r);
-    format_duration(now_seconds() - r->t_start, wall, sizeof wall);
-    printf("done: step %llu in %s | final val loss %.4f | checkpoint %s | log %s\n",
-           ull(r->model.step), wall, (double)r->val_loss, r->opt.out, r->opt.log);
+    if (!r->evaluated || r->evaluated_step != r->model.step) {  /* nothing was left to train */
+        evaluate_and_save(r);
+        draw_plot(r);
+    }
+    print_summary(r, 0);
 }
 
 static void cleanup(run *r)
@@ -674,8 +1015,10 @@ int main(int argc, char **argv)
     r.t_start = now_seconds();
     parse_args(argc, argv, &r.opt);
     setup(&r);
+    prepare_outputs(&r);
     print_header(&r);
     catch_sigint();
+    if (*r.opt.init_from) evaluate_start(&r);
     train(&r);
     if (g_interrupted) save_on_interrupt(&r);
     else finish(&r);
