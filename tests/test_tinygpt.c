@@ -14,6 +14,11 @@
    exit status is 0 only when nothing failed. Nothing here asserts on time. */
 /* POSIX calls (fork, kill, symlink) for the crash-safety tests in
    tests/test_faults.c; everything else is ISO C. */
+/* 64-bit file offsets on 32-bit targets: readdir under qemu-user otherwise
+   fails with EOVERFLOW on large directory offsets */
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64
+#endif
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -731,6 +736,20 @@ static void test_matmul_shape(int M, int N, int K, trng *r)
                 EXPECTF(worst <= 2e-6, "%dx%dx%d transA=%d transB=%d accumulate=%d: max rel error %.3g", M, N, K,
                         (int)ta, (int)tb, (int)acc, worst);
                 EXPECTF(canary_ok, "%dx%dx%d: wrote past the end of C", M, N, K);
+            }
+            {   /* the blocked kernel against the library's plain reference matmul (itself against double) */
+                double worst_ref = 0.0, worst_fast = 0.0;
+                tinygpt__matmul_reference(c0, a, b, M, N, K);
+                tinygpt__matmul(c, a, b, M, N, K, 0, g_work, 1);
+                for (i = 0; i < (size_t)M * N; i++) {
+                    double er = fabs((double)c0[i] - ref[i]) / (mag[i] + 1e-6);
+                    double ef = fabs((double)c[i] - (double)c0[i]) / (mag[i] + 1e-6);
+                    if (!(er <= worst_ref)) worst_ref = er;
+                    if (!(ef <= worst_fast)) worst_fast = ef;
+                }
+                EXPECTF(worst_ref <= 2e-6 && worst_fast <= 4e-6,
+                        "%dx%dx%d transA=%d transB=%d: reference matmul error %.3g, blocked vs reference %.3g",
+                        M, N, K, (int)ta, (int)tb, worst_ref, worst_fast);
             }
         }
     free(abuf); free(bbuf); free(c); free(c0); free(ref); free(mag);
