@@ -3,7 +3,7 @@
 # matmul relies on the compiler vectorising it) and -fopenmp.
 # The compiler: clang when it is installed with a working OpenMP, else cc
 # (a seed-model training step measured 8-10% faster with clang 14 than with
-# gcc 12, at 1 and 2 threads; README "Compiler flags that matter"). CC=gcc,
+# gcc 12, at 1 and 2 threads; docs/performance.md). CC=gcc,
 # CC=cc or any other on the command line wins.
 ifeq ($(origin CC),default)
 CC := $(shell echo 'int main(void){return 0;}' | clang -fopenmp -x c - -o /dev/null >/dev/null 2>&1 && echo clang || echo cc)
@@ -45,8 +45,7 @@ tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h e
 test: tests/test_tinygpt
 	./tests/test_tinygpt
 
-# make portable: the test driver on every compiler and platform of README's
-# "Platforms" table (installs what it needs with apt-get; see tests/portable.sh).
+# make portable: the test driver on every compiler and platform of docs/platforms.md (installs what it needs with apt-get; see tests/portable.sh).
 .PHONY: portable
 portable:
 	tests/portable.sh
@@ -65,7 +64,7 @@ bench: bench/bench.c examples/hugepages.h tinygpt.h
 	$(CC) $(CFLAGS) -I. -DTINYGPT_BENCH_FLAGS='"$(CC) $(OPT)"' -o bench/bench bench/bench.c $(LDLIBS) $(BENCH_OPENBLAS)
 	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} ./bench/bench $(if $(filter-out 0,$(BENCH_QUICK)),--quick) $(BENCH_ARGS)
 
-# Robustness (README "Robustness"); everything these build goes to build/.
+# Robustness (docs/robustness.md); everything these build goes to build/.
 #   make sanitize    the test driver under clang's AddressSanitizer + UBSan
 #   make valgrind    train + save, resume (load), generate, evaluate under memcheck
 #   make fuzz        each libFuzzer harness of tests/fuzz/ for FUZZ_TIME seconds

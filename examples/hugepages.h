@@ -6,7 +6,7 @@
    model. On 4 KiB pages that is about 3,100 pages per token, more than the
    core's TLB holds, so the walk repeats for every token, and the hardware
    prefetcher stops at each page boundary. On 2 MiB pages the parameters
-   span seven. Measured on the machine of README "Huge pages": a one-pass
+   span seven. Measured on the machine of docs/performance.md, "Huge pages": a one-pass
    read of 12 MiB went 1.3x as fast, cached sampling 1.15x to 1.56x.
 
    How: blocks of 2 MiB and more are allocated 2 MiB-aligned and marked with

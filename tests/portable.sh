@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/portable.sh - the compiler and architecture matrix (README: "Platforms").
+# tests/portable.sh - the compiler and architecture matrix (docs/platforms.md).
 #
 # Builds tests/test_tinygpt.c for every target below with warnings as errors,
 # runs it (natively, under qemu-user, wine or node), and prints one line per

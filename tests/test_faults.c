@@ -915,7 +915,7 @@ static void test_fuzz_regressions(void)
     tinygpt_error err;
     unsigned char h[132];
     memset(&m, 0, sizeof m);
-    /* no crash found so far (see README "Robustness"). One out-of-memory
+    /* no crash found so far (see docs/robustness.md). One out-of-memory
        was: a 17,410-position model asked for 1.2 GB to run T = 3, and
        test_short_sequences_allocate_little keeps it fixed (its input is the
        seed tests/fuzz/corpus/load/long-block-size-short-run). These guard the
