@@ -37,7 +37,8 @@ data/tinyshakespeare.txt:
 	@if command -v curl >/dev/null 2>&1; then curl -fsSL -o $@.part "$(CORPUS_URL)" && mv $@.part $@; \
 	 elif command -v wget >/dev/null 2>&1; then wget -q -O $@.part "$(CORPUS_URL)" && mv $@.part $@; fi; \
 	 rm -f $@.part; \
-	 if [ ! -f $@ ]; then echo "note: could not download the corpus; see data/README.md (the build itself succeeded)"; fi
+	 if [ ! -f $@ ]; then echo "note: could not download the corpus (the build itself succeeded). Fetch it when online:"; \
+	   echo "  curl -fL -o $@ $(CORPUS_URL)"; echo "  (or wget -O $@ $(CORPUS_URL)); any UTF-8 text works too: ./train_shakespeare --data FILE"; fi
 
 tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h examples/hugepages.h tinygpt.h
 	$(CC) $(CFLAGS) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
