@@ -9,7 +9,6 @@
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
 /* Objects the library fills start zeroed (or live): copies of these. */
-static tinygpt_model zero_model;
 static tinygpt_vocab zero_vocab;
 
 #include <stdlib.h>
