@@ -773,9 +773,9 @@ static void prepare_outputs(run *r)
         r->svg[0] = '\0';
         fprintf(stderr, "warning: no loss plot: the path of --log %s is too long\n", r->opt.log);
     }
-    snprintf(r->title, sizeof r->title, "%s \xC2\xB7 %d layers, %d heads, %d wide, block %d%s",
-             *data ? data : r->opt.data, c->n_layer, c->n_head, c->n_embd, c->block_size,
-             *r->opt.init_from ? ", fine-tuned" : "");
+    snprintf(r->title, sizeof r->title, "%s \xC2\xB7 %d layer%s, %d head%s, %d wide, block %d%s",
+             *data ? data : r->opt.data, c->n_layer, c->n_layer == 1 ? "" : "s", c->n_head,
+             c->n_head == 1 ? "" : "s", c->n_embd, c->block_size, *r->opt.init_from ? ", fine-tuned" : "");
 }
 
 /* ================================================================ evaluation */

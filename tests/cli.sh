@@ -104,7 +104,7 @@ run train_shakespeare --help
 expect "exit 0" status 0
 for f in batch_size block_size n_layer n_head n_embd dropout learning_rate max_iters warmup_iters min_lr \
          weight_decay beta1 beta2 grad_clip eval_interval eval_iters seed data out log resume threads \
-         log_interval sample_chars overwrite; do
+         log_interval sample_chars overwrite init_from final_sample_chars; do
   expect "--$f listed" says "--$f "
 done
 end
@@ -112,7 +112,7 @@ end
 begin "help: generate and evaluate list every flag and argument"
 run generate --help
 expect "generate exits 0" status 0
-for f in CKPT --start --max_new_tokens --num_samples --temperature --top_k --top_p --seed --threads; do
+for f in CKPT --start --max_new_tokens --num_samples --temperature --top_k --top_p --seed --threads --interactive; do
   expect "generate $f listed" says "$f "
 done
 run evaluate --help
@@ -153,7 +153,7 @@ begin "1. the start-up check leaves no file behind"
 mkdir d
 train --max_iters 1 --eval_interval 0 --out d/out.bin --log d/log.csv
 expect "the run succeeds" status 0
-expect "only out.bin and log.csv in the folder" [ "$(ls -A d | tr '\n' ' ')" = "log.csv out.bin " ]
+expect "only out.bin, log.csv and its plot log.svg in the folder" [ "$(ls -A d | tr '\n' ' ')" = "log.csv log.svg out.bin " ]
 end
 
 # ---------------------------------------------------------------- 2. paths that alias
@@ -345,6 +345,172 @@ make_ckpt
 run evaluate big.bin text.txt
 expect "exit 1" status 1
 expect "no loss printed" says_not "loss nan"
+end
+
+# ---------------------------------------------------------------- issue 16: training output, a newcomer's path
+
+begin "16. progress line: elapsed, eta, tok/s, GFLOP/s; one CSV row per logged step, val_loss at evals"
+train --max_iters 12 --eval_interval 4 --log_interval 2 --out ck.bin --log ck.csv --final_sample_chars 0
+expect "the run succeeds" status 0
+for w in "| elapsed " "| eta " " tok/s | " " GFLOP/s | " " ms/step | "; do expect "the progress line shows '$w'" says "$w"; done
+expect "one header" [ "$(grep -c '^step' ck.csv)" = 1 ]
+expect "rows at steps 2, 4, ..., 12, each once" [ "$(tail -n +2 ck.csv | cut -d, -f1 | tr '\n' ' ')" = "2 4 6 8 10 12 " ]
+expect "val_loss at 4, 8 and 12 only" [ "$(awk -F, 'NR > 1 && $3 != "" { printf "%s ", $1 }' ck.csv)" = "4 8 12 " ]
+expect "every row has a train loss and an elapsed_s" [ "$(awk -F, 'NR > 1 && ($2 == "" || $4 == "")' ck.csv | wc -l)" = 0 ]
+end
+
+begin "16. an eval off the log interval and the last step get one row each"
+train --max_iters 7 --eval_interval 3 --log_interval 5 --out ck.bin --log ck.csv --final_sample_chars 0
+expect "the run succeeds" status 0
+expect "rows 3, 5, 6, 7" [ "$(tail -n +2 ck.csv | cut -d, -f1 | tr '\n' ' ')" = "3 5 6 7 " ]
+expect "val_loss at 3, 6 and 7 (the end)" [ "$(awk -F, 'NR > 1 && $3 != "" { printf "%s ", $1 }' ck.csv)" = "3 6 7 " ]
+end
+
+begin "16. the plot is drawn next to the log, titled after the run; the summary names everything"
+train --max_iters 6 --eval_interval 3 --out ck.bin --log run.csv --final_sample_chars 30
+expect "the run succeeds" status 0
+expect "run.svg is an SVG" grep -q "<svg" run.svg
+expect "its title names the data file and the shape" grep -q "text.txt .* 1 layer, 2 heads, 16 wide, block 16" run.svg
+expect "summary: best val loss" says "best val loss "
+expect "summary: final val loss at step 6" grep -q "final val loss .* at step 6" <<<"$out"
+expect "summary: wall time" says "wall time "
+expect "summary: the checkpoint" says "checkpoint      ck.bin"
+expect "summary: the plot" says "loss plot       run.svg"
+expect "a 30-character sample at the end" says "---- 30 characters from step 6"
+train --max_iters 2 --eval_interval 0 --out ck2.bin --log run2.csv --final_sample_chars 0
+expect "--final_sample_chars 0: no sample" says_not "characters from step"
+end
+
+begin "16. a plot that cannot be written only warns; the run goes on"
+mkdir run.svg && touch run.svg/keep  # a folder with a file where the plot goes
+train --max_iters 4 --eval_interval 2 --out ck.bin --log run.csv --final_sample_chars 0
+expect "the run succeeds" status 0
+expect "it warns, naming the plot" says "warning: the loss plot run.svg was not drawn"
+expect "the checkpoint is written" test -f ck.bin
+expect "the folder is untouched" test -f run.svg/keep
+end
+
+begin "16. --log next to --data: a plot that would replace the text is refused"
+cp text.txt text.svg
+train --max_iters 1 --out ck.bin --log text.csv --data text.svg
+expect "refused" failed_run
+expect "names the plot and --data" says "the loss plot text.svg"
+expect "the text kept" cmp text.svg text.orig
+end
+
+begin "16. --resume: elapsed_s goes on from the log's last row; an unfinished last line is dropped"
+make_ckpt
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $4 = 1000 + NR; print }' ck.csv >ck.tmp && mv ck.tmp ck.csv
+printf '5,3.1' >>ck.csv  # a row cut short
+train --resume ck.bin --log ck.csv --max_iters 6 --eval_interval 2 --final_sample_chars 0
+expect "the run succeeds" status 0
+expect "it notes the unfinished line" says "unfinished line"
+expect "the cut row is gone" [ "$(grep -c '^5,3\.1' ck.csv)" = 0 ]
+expect "every row is whole" [ "$(awk -F, 'NF != 4' ck.csv | wc -l)" = 0 ]
+expect "the new rows' elapsed_s continue past 1003" awk -F, 'END { exit !($1 == 6 && $4 > 1003) }' ck.csv
+expect "the summary gives the whole run's time" says "since the run began"
+end
+
+begin "16. offline without the corpus: where to download it and where to put it; nothing written"
+run train_shakespeare "${TINY[@]}" --max_iters 1
+expect "refused" failed_run
+expect "the URL" says "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+expect "a curl command" says "curl -fL -o data/tinyshakespeare.txt https://"
+expect "a wget command" says "wget -O data/tinyshakespeare.txt https://"
+expect "not 'make data', which fails offline too" says_not "make data"
+expect "no checkpoint" [ ! -e ckpt.bin ]
+expect "no log" [ ! -e train_log.csv ]
+end
+
+# ---------------------------------------------------------------- issue 18: --init_from, --interactive
+
+begin "18. --init_from: the checkpoint's weights, the flags' hyperparameters, a fresh optimizer from step 0"
+make_ckpt  # ck.bin at step 4
+train --init_from ck.bin --max_iters 2 --eval_interval 0 --learning_rate 0.002 --out ft.bin --log ft.csv
+expect "the run succeeds" status 0
+expect "it says it fine-tunes ck.bin" says "fine-tuning from ck.bin"
+expect "with the new learning rate" says "learning_rate 0.002"
+expect "the loss before fine-tuning" says "step 0: train loss"
+expect "logged as row 0" grep -q '^0,[0-9.]*,[0-9.]*,' ft.csv
+expect "ck.bin untouched" cmp ck.bin ck.orig
+train --resume ft.bin --log ft.csv --max_iters 3 --eval_interval 0
+expect "ft.bin counts its own steps (2, not 4 + 2)" says "resuming ft.bin at step 2 of"
+expect "its schedule is the new run's (max_iters 2)" says "keeping the checkpoint's lr schedule (max_steps 2)"
+end
+
+begin "18. --init_from with --max_iters 0 saves the checkpoint's weights unchanged"
+make_ckpt
+train --init_from ck.bin --max_iters 0 --out ft.bin --log ft.csv --final_sample_chars 0
+expect "the run succeeds" status 0
+run evaluate ck.bin text.txt
+a=$out
+run evaluate ft.bin text.txt
+expect "the same loss as ck.bin" [ "$a" = "$out" ]
+end
+
+begin "18. --init_from keeps the checkpoint's shape: another --n_embd is refused, the same accepted"
+make_ckpt
+train --init_from ck.bin --max_iters 1 --out a.bin --log a.csv --n_embd 32
+expect "refused" failed_run
+expect "names the flag and the checkpoint's value" says "--n_embd 32: --init_from ck.bin has n_embd 16"
+expect "nothing written" [ ! -e a.bin ]
+train --init_from ck.bin --max_iters 1 --eval_interval 0 --out b.bin --log b.csv --final_sample_chars 0
+expect "the same shape (TINY's flags) is accepted" status 0
+end
+
+begin "18. --init_from and --resume together are refused; --out the --init_from checkpoint is refused"
+make_ckpt
+train --init_from ck.bin --resume ck.bin --max_iters 6
+expect "refused" failed_run
+expect "says why" says "--resume and --init_from together"
+train --init_from ck.bin --out ck.bin --log a.csv --max_iters 6
+expect "refused" failed_run
+expect "says why" says "is the checkpoint --init_from starts from"
+expect "checkpoint unchanged" cmp ck.bin ck.orig
+expect "no log written" [ ! -e a.csv ]
+end
+
+begin "18. text outside the checkpoint's vocabulary: each character named, with code point and byte offset"
+make_ckpt
+n=$(wc -c <text.txt)
+{ cat text.txt; printf 'Zebra\tzz\xe2\x80\x8b\n'; } >more.txt
+train --init_from ck.bin --data more.txt --max_iters 1 --out a.bin --log a.csv
+expect "refused" failed_run
+expect "counts them" says "more.txt has 4 characters not in the vocabulary of ck.bin"
+expect "names Z with its first offset" says "'Z' (U+005A) at byte $n"
+expect "names the tab" says "'\\t' (U+0009) at byte $((n + 5))"
+expect "names z" says "'z' (U+007A) at byte $((n + 6))"
+expect "names the zero-width space by code point" says "U+200B at byte $((n + 8))"
+expect "nothing written" [ ! -e a.bin ]
+train --resume ck.bin --data more.txt --max_iters 6 --log ck.csv
+expect "--resume says the same" says "'Z' (U+005A) at byte $n"
+expect "checkpoint unchanged" cmp ck.bin ck.orig
+end
+
+begin "18. generate --interactive from a pipe: prompts continued, a bad one reported, the session goes on"
+make_ckpt
+printf 'the \nzz\xe2\x9c\x93\n\n' >prompts.txt
+gen=$( (ulimit -v 4000000; exec timeout 20 "$bin/generate" ck.bin --interactive --max_new_tokens 20 <prompts.txt) 2>gen.err )
+rc=$?
+out=$(cat gen.err)
+expect "exit 0 at the end of input" status 0
+expect "the bad prompt's character named" says "line 2: the prompt has 1 character not in the vocabulary of ck.bin: 'z' (U+007A) at byte 0"
+expect "no '> ' marker from a pipe" says_not "> "
+expect "two continuations (lines 1 and 3)" [ "$(printf '%s\n' "$gen" | grep -c '^---------------$')" = 1 ]
+first=$(printf '%s\n' "$gen" | sed '/^---------------$/,$d')
+run generate ck.bin --start "the " --max_new_tokens 20
+expect "the first equals --start 'the ' with the same seed" [ "$first" = "$out" ]
+expect "the third continues from a newline" [ "$(printf '%s\n' "$gen" | sed '1,/^---------------$/d' | head -n 1)" = "" ]
+end
+
+begin "18. generate --interactive: empty input ends at once; --start with it is refused"
+make_ckpt
+run generate ck.bin --interactive </dev/null
+expect "exit 0" status 0
+expect "nothing printed" [ -z "$out" ]
+run generate ck.bin --interactive --start "the " </dev/null
+expect "refused" failed_run
+expect "says why" says "--start and --interactive"
 end
 
 # ---------------------------------------------------------------- the whole path
