@@ -699,6 +699,55 @@ static double bench_generate_once(tinygpt_model *model, const int32_t *context, 
    this machine's memory allows at that moment. Bytes per second over passes
    lasting at least min_s, after one untimed pass. */
 static volatile float bench_sink;
+/* The FP32 fused multiply-add peak of one core at the vector width this
+   build uses: 16 independent chains of vector FMAs (more than the FMA
+   latency times the issue width of the cores seen), timed for min_s, best of
+   three. In GFLOP/s (an FMA counts as two FLOPs). */
+#ifdef TINYGPT__VECTOR_EXT
+#define BENCH_PEAK_CHAINS 16
+TINYGPT__CONTRACT
+static double bench_fma_peak_once(double min_s, float seed)
+{
+    tinygpt__vf acc[BENCH_PEAK_CHAINS], mul, add;
+    double t0 = bench_now(), t = 0.0, flops = 0.0;
+    float sink = 0.0f;
+    int c, k, j;
+    for (c = 0; c < BENCH_PEAK_CHAINS; c++)
+        for (j = 0; j < TINYGPT__VL; j++) acc[c][j] = seed + (float)(c + j) * 1e-3f;
+    for (j = 0; j < TINYGPT__VL; j++) { mul[j] = 0.999999f; add[j] = 1e-7f; }
+    do {
+        for (k = 0; k < 4096; k++)
+            for (c = 0; c < BENCH_PEAK_CHAINS; c++) acc[c] = acc[c] * mul + add;
+        flops += 4096.0 * BENCH_PEAK_CHAINS * TINYGPT__VL * 2.0;
+        t = bench_now() - t0;
+    } while (t < min_s);
+    for (c = 0; c < BENCH_PEAK_CHAINS; c++)
+        for (j = 0; j < TINYGPT__VL; j++) sink += acc[c][j];
+    if (sink == 12345.0f) printf(" ");  /* keeps the chains live */
+    return flops / t * 1e-9;
+}
+#endif
+
+#ifdef TINYGPT__VECTOR_EXT
+#define TINYGPT__VL_OR_1 TINYGPT__VL
+#else
+#define TINYGPT__VL_OR_1 1
+#endif
+static double bench_fma_peak(double min_s)
+{
+    double best = 0.0;
+#ifdef TINYGPT__VECTOR_EXT
+    int r;
+    for (r = 0; r < 3; r++) {
+        double g = bench_fma_peak_once(min_s, 1.0f + (float)r);
+        if (g > best) best = g;
+    }
+#else
+    (void)min_s;
+#endif
+    return best;
+}
+
 static double bench_read_rate(const float *p, size_t n, double min_s)
 {
     float lane[32] = {0}, sink = 0.0f;  /* 32 sums: not bound by the adds' latency (16 were, at 45 GB/s from L2) */
@@ -831,7 +880,7 @@ int main(int argc, char **argv)
     bench_pairs pairs[2];
     bench_linear lin[5];
     tinygpt_config cfg;
-    double rss_start, rss_train = -1.0;
+    double rss_start, rss_train = -1.0, peak_gflops;
     bench_gen_result gen_plain[2], gen_cached[2], gen_small_pages;
     double flops_step, mm_flops, att_flops, step_flops = 0.0, step_lib_t = 0.0, step_blas_t = 0.0;
     char load_before[64], load_after[64], script[1024];
@@ -866,6 +915,7 @@ int main(int argc, char **argv)
 #endif
     bench_load(load_before, sizeof load_before);
     rss_start = bench_peak_rss_mib();
+    peak_gflops = bench_fma_peak(o.mm_seconds > 0.2 ? 0.2 : o.mm_seconds);
     cfg.vocab_size = SEED_V; cfg.block_size = SEED_T; cfg.n_layer = SEED_L;
     cfg.n_head = SEED_H; cfg.n_embd = SEED_C;
     bench_linears(lin);
@@ -979,6 +1029,12 @@ int main(int argc, char **argv)
            "training: of %d steps after %d warm-up\n",
            mm.reps_min, mm.reps_max, o.mm_reps, o.mm_seconds, o.train_steps, o.train_warmup);
 
+    if (peak_gflops > 0.0)
+        printf("FP32 FMA peak of one core, measured (%d-float vectors, 16 independent FMA chains): %.1f GFLOP/s\n",
+               TINYGPT__VL_OR_1, peak_gflops);
+    else
+        printf("FP32 FMA peak: not measured (built without vector types)\n");
+
     printf("\n1. matmul, 1 thread, GFLOP/s, M = B*T = %d rows (naive: see note)\n", o.rows);
     printf("   %-10s %-4s %5s %5s %5s %7s %9s %7s %9s %9s %9s\n", "product", "form", "M", "N", "K", "GFLOP",
            "tinygpt", "naive", "OpenBLAS", "lib/BLAS", "max err");
@@ -1011,8 +1067,8 @@ int main(int argc, char **argv)
 
     printf("\n2. training step (zero_grad + forward + backward + AdamW), B=%d, T=%d: %.1f GFLOP/step "
            "(matmul %.1f, causal attention %.1f)\n", o.B, SEED_T, flops_step * 1e-9, mm_flops * 1e-9, att_flops * 1e-9);
-    printf("   %-7s %9s %9s %7s | %6s %6s %6s | %7s %6s %6s\n", "threads", "ms/step", "tokens/s", "GFLOP/s",
-           "fwd", "bwd", "optim", "matmul", "attn", "rest");
+    printf("   %-7s %9s %9s %7s %6s | %6s %6s %6s | %7s %6s %6s\n", "threads", "ms/step", "tokens/s", "GFLOP/s",
+           "%peak", "fwd", "bwd", "optim", "matmul", "attn", "rest");
     for (i = 0; i < 2; i++) {
         double step = tr[i].step_ms, mmms, attms;
         if (i >= nthr || !tr[i].ok) {
@@ -1021,11 +1077,13 @@ int main(int argc, char **argv)
         }
         mmms = 1e3 * bench_step_matmul_s(&mm, i == 1);
         attms = SEED_L * (tr[i].att_fwd_ms + tr[i].att_bwd_ms);
-        printf("   %-7d %9.1f %9.0f %7.1f | %5.1f%% %5.1f%% %5.1f%% | %6.1f%% %5.1f%% %5.1f%%\n", i + 1, step,
+        printf("   %-7d %9.1f %9.0f %7.1f %5.0f%% | %5.1f%% %5.1f%% %5.1f%% | %6.1f%% %5.1f%% %5.1f%%\n", i + 1, step,
                o.B * SEED_T / (step * 1e-3), flops_step / (step * 1e-3) * 1e-9,
+               peak_gflops > 0.0 ? 100.0 * flops_step / (step * 1e-3) * 1e-9 / (peak_gflops * (i + 1)) : 0.0,
                100.0 * tr[i].fwd_ms / step, 100.0 * tr[i].bwd_ms / step, 100.0 * (tr[i].opt_ms + tr[i].zero_ms) / step,
                100.0 * mmms / step, 100.0 * attms / step, 100.0 * (step - mmms - attms) / step);
     }
+    printf("   %%peak = GFLOP/s over the measured FMA peak times the thread count (0: not measured).\n");
     printf("   optim = optimizer_step (clip + AdamW) + zero_grad. matmul and attn: the step's %d matmuls and %d\n"
            "   attention forward+backward calls, timed standalone on the same shapes and thread count; rest = step - both.\n",
            SEED_L * 12 + 3, SEED_L);
