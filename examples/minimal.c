@@ -20,6 +20,7 @@ int main(int argc, char **argv) {
         check(tinygpt_get_batch(ids, n, 8, 64, &m.rng, x, y, &e) || tinygpt_train_step(&m, x, y, 8, 64, &loss, &e), &e);
     printf("train loss after %d steps: %.3f\n", step, loss);
     check(tinygpt_generate(&m, &smp, ids, 1, 300, NULL, NULL, put, &m.vocab, &e), &e);  /* temperature 0.8, top-k 40 */
+    putchar('\n');  /* the sample ends with a newline */
     check(tinygpt_save(&m, "model.bin", 1, &e), &e);
     tinygpt_model_free(&m); tinygpt_vocab_free(&voc); tinygpt_free(ids); tinygpt_free(text);
     return 0;
