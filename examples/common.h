@@ -575,12 +575,13 @@ static inline int missing_char_by_offset(const void *a, const void *b)
 static inline long vocab_missing_chars(const tinygpt_vocab *vocab, const char *text, size_t len,
                                        char *msg, size_t size)
 {
-    tinygpt_vocab seen = {0};
+    tinygpt_vocab seen;
     tinygpt_error err;
     missing_char *miss;
     long n_miss = 0, found = 0, i, shown;
     size_t at = 0, used = 0;
     char name[32];
+    memset(&seen, 0, sizeof seen);  /* tinygpt_vocab_build fills a zeroed vocabulary */
     if (size) msg[0] = '\0';
     if (len == 0) return 0;
     if (tinygpt_vocab_build(&seen, text, len, &err) != 0) {  /* names a malformed byte's offset */

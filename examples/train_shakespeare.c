@@ -104,7 +104,7 @@ static const flag FLAGS[] = {
     {"seed",          FLAG_U64,    OPT(seed),          0, 0,        NULL, "seed for init, batches and dropout"},
     {"data",          FLAG_FILE,   OPT(data),          0, 0,        NULL, "UTF-8 text: 90% train, 10% val"},
     {"out",           FLAG_FILE,   OPT(out),           0, 0,        NULL, "checkpoint to write; resume: same file"},
-    {"log",           FLAG_FILE,   OPT(log),           0, 0,        NULL, "CSV: step,train_loss,val_loss,elapsed_s"},
+    {"log",           FLAG_FILE,   OPT(log),           0, 0,        NULL, "CSV: step,train_loss,val_loss,elapsed_s; the SVG plot beside it takes its name"},
     {"resume",        FLAG_FILE,   OPT(resume),        0, 0,        NULL, "checkpoint to continue training (default: none)"},
     {"init_from",     FLAG_FILE,   OPT(init_from),     0, 0,        NULL, "checkpoint whose weights and vocabulary start a new run "
                                                                              "(fine-tuning; its shape, fresh optimizer; default: none)"},
