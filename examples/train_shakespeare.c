@@ -955,7 +955,7 @@ static void print_summary(run *r, int interrupted)
         printf(": %llu steps, %.0f tok/s and %.2f GFLOP/s on average", ull(done),
                (double)done * r->B * r->T / r->train_seconds, (double)done * r->flops_per_step / r->train_seconds / 1e9);
     printf("\n");
-    printf("checkpoint      %s\n", r->opt.out);
+    printf("checkpoint      %s (step %llu)\n", r->opt.out, ull(r->model.step));
     printf("log             %s\n", r->opt.log);
     if (r->svg[0]) printf("loss plot       %s (open it in a browser)\n", r->svg);
     if (interrupted || r->model.step < r->max_iters) {
