@@ -300,6 +300,20 @@ TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int w
 /* Bytes a checkpoint of this model takes. */
 TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_optimizer);
 
+/* The int8 checkpoint kind (docs/FORMAT.md section 7), for inference: every
+   2-D weight matrix as per-row float scales and int8 values (symmetric,
+   scale = max|row| / 127), the rest as floats; about a quarter of the float
+   file. tinygpt_load_memory and tinygpt_load read both kinds: an int8 file
+   loads into a float model (dequantised: scale * q), without AdamW moments.
+   Saving fails on a model with a non-finite parameter. */
+TINYGPT_DEF size_t tinygpt_int8_checkpoint_size(const tinygpt_model *model);  /* 0 if it overflows */
+/* Writes the int8 file into buf[0 .. tinygpt_int8_checkpoint_size) (len at least that). */
+TINYGPT_DEF int tinygpt_save_int8_memory(const tinygpt_model *model, void *buf, size_t len, tinygpt_error *err);
+#ifndef TINYGPT_NO_STDIO
+/* As tinygpt_save (temporary file, rename), in the int8 kind. */
+TINYGPT_DEF int tinygpt_save_int8(const tinygpt_model *model, const char *path, tinygpt_error *err);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
@@ -2721,6 +2735,44 @@ TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_
     return TINYGPT__HEADER_SIZE + 4 * (size_t)model->config.vocab_size + 4 * arrays * model->num_params + 4;
 }
 
+/* ---- the int8 kind (docs/FORMAT.md section 7): sizes */
+
+/* Bytes n rounded up to a multiple of 4 (the int8 values of a matrix are padded). */
+static size_t tinygpt__pad4(size_t n, int *ok) { return tinygpt__add(n, 3, ok) & ~(size_t)3; }
+
+/* Bytes one tensor of the table takes in an int8 file: a matrix as R float
+   scales and R*K int8 values padded to 4 bytes; a vector as floats. */
+static size_t tinygpt__int8_tensor_bytes(const tinygpt_config *cfg, const tinygpt__param_spec *s, int *ok)
+{
+    size_t R = tinygpt__dim(cfg, s->rows, ok), K = tinygpt__dim(cfg, s->cols, ok);
+    if (s->rows == TINYGPT__DIM_1) return tinygpt__mul(4, K, ok);
+    return tinygpt__add(tinygpt__mul(4, R, ok), tinygpt__pad4(tinygpt__mul(R, K, ok), ok), ok);
+}
+
+/* The whole int8 file: header, vocabulary, tensors, CRC (in closed form, so a
+   hostile header with 2^31 layers costs no loop). */
+static size_t tinygpt__int8_size(const tinygpt_config *cfg, int *ok)
+{
+    size_t total = tinygpt__add(TINYGPT__HEADER_SIZE + 4, tinygpt__mul(4, (size_t)cfg->vocab_size, ok), ok), block = 0;
+    int i;
+    for (i = 0; i < TINYGPT__N_SPECS; i++) {
+        const tinygpt__param_spec *s = &tinygpt__param_table[i];
+        size_t b = tinygpt__int8_tensor_bytes(cfg, s, ok);
+        if (s->where == TINYGPT__BLOCK) block = tinygpt__add(block, b, ok);
+        else total = tinygpt__add(total, b, ok);
+    }
+    return tinygpt__add(total, tinygpt__mul((size_t)cfg->n_layer, block, ok), ok);
+}
+
+TINYGPT_DEF size_t tinygpt_int8_checkpoint_size(const tinygpt_model *model)
+{
+    int ok = 1;
+    size_t n;
+    if (!model || tinygpt_num_params(&model->config) == 0) return 0;
+    n = tinygpt__int8_size(&model->config, &ok);
+    return ok ? n : 0;
+}
+
 /* Checks the header against docs/FORMAT.md's reading rules and fills the configs.
    *file_size gets the length the header implies. */
 static int tinygpt__read_header(const unsigned char *h, tinygpt_config *cfg, tinygpt_train_config *tc,
@@ -2730,10 +2782,13 @@ static int tinygpt__read_header(const unsigned char *h, tinygpt_config *cfg, tin
     uint32_t dims[5];
     size_t P, arrays;
     int i, ok = 1;
-    if (memcmp(h, "tinygpt", 8) != 0) return tinygpt__fail(err, "bad magic: not a tinygpt checkpoint");
+    int int8 = memcmp(h, "tinygpt8", 8) == 0;  /* the int8 kind (section 7): the same header */
+    if (!int8 && memcmp(h, "tinygpt", 8) != 0) return tinygpt__fail(err, "bad magic: not a tinygpt checkpoint");
     if (tinygpt__get_u32(h + 8) != 1)
         return tinygpt__fail(err, "unknown format version %lu (this reader knows version 1)", (unsigned long)tinygpt__get_u32(h + 8));
     *flags = tinygpt__get_u32(h + 12);
+    if (int8 && *flags)
+        return tinygpt__fail(err, "unknown flag bits 0x%lX in flags (an int8 checkpoint has none)", (unsigned long)*flags);
     if (*flags & ~1u) return tinygpt__fail(err, "unknown flag bits 0x%lX in flags", (unsigned long)(*flags & ~1u));
     for (i = 108; i < TINYGPT__HEADER_SIZE; i++)
         if (h[i]) return tinygpt__fail(err, "reserved byte at offset %d is nonzero", i);
@@ -2762,8 +2817,9 @@ static int tinygpt__read_header(const unsigned char *h, tinygpt_config *cfg, tin
     tc->min_lr = tinygpt__get_f32(h + 104);
     if (tinygpt_train_config_check(tc, err)) return -1;
     arrays = (*flags & 1u) ? 3 : 1;
-    *file_size = tinygpt__add(tinygpt__add(TINYGPT__HEADER_SIZE + 4, tinygpt__mul(4, dims[0], &ok), &ok),
-                              tinygpt__mul(4 * arrays, P, &ok), &ok);
+    *file_size = int8 ? tinygpt__int8_size(cfg, &ok)
+                      : tinygpt__add(tinygpt__add(TINYGPT__HEADER_SIZE + 4, tinygpt__mul(4, dims[0], &ok), &ok),
+                                     tinygpt__mul(4 * arrays, P, &ok), &ok);
     if (!ok) return tinygpt__fail(err, "sizes overflow: the file size does not fit this reader's size type");
     return 0;
 }
@@ -2807,6 +2863,112 @@ static int tinygpt__check_loaded_values(const tinygpt_model *m, tinygpt_error *e
     return 0;
 }
 
+/* ---- the int8 kind: reading and writing */
+
+static int tinygpt__is_matrix(const tinygpt__tensor *t) { return t->spec->rows != TINYGPT__DIM_1; }
+
+/* Reading rules 16-18 of the int8 kind (docs/FORMAT.md 7.3) over the tensors
+   at p (the file's length already matched), dequantising into params [P]
+   (may be NULL: check only). */
+static int tinygpt__read_int8_tensors(float *params, const tinygpt_config *cfg, const unsigned char *p,
+                                      tinygpt_error *err)
+{
+    int k, nt = tinygpt__num_tensors(cfg), ok = 1;
+    char label[64];
+    for (k = 0; k < nt; k++) {
+        tinygpt__tensor t = tinygpt__tensor_at(cfg, k);
+        size_t R = tinygpt__dim(cfg, t.spec->rows, &ok), K = tinygpt__dim(cfg, t.spec->cols, &ok), r, j;
+        const unsigned char *q = p + 4 * R;
+        if (!tinygpt__is_matrix(&t)) {
+            if (params) tinygpt__read_floats(params + t.offset, p, t.count);
+            p += 4 * t.count;
+            continue;
+        }
+        for (r = 0; r < R; r++) {
+            float sc = tinygpt__get_f32(p + 4 * r);
+            if (!tinygpt__finite(sc) || sc < 0.0f || !tinygpt__finite(sc * 127.0f))
+                return tinygpt__fail(err, "int8 scale of %s, row %llu, is %g: a scale must be finite, >= 0 and "
+                                     "at most FLT_MAX/127", tinygpt__tensor_label(&t, label), (unsigned long long)r,
+                                     (double)sc);
+            for (j = 0; j < K; j++) {
+                int v = (int)(signed char)q[r * K + j];
+                if (q[r * K + j] == 0x80u)
+                    return tinygpt__fail(err, "int8 value of %s, row %llu, column %llu, is -128: values must lie "
+                                         "in -127..127", tinygpt__tensor_label(&t, label), (unsigned long long)r,
+                                         (unsigned long long)j);
+                if (params) params[t.offset + r * K + j] = sc * (float)v;
+            }
+        }
+        for (j = R * K; j < tinygpt__pad4(R * K, &ok); j++)
+            if (q[j]) return tinygpt__fail(err, "padding byte after the int8 values of %s is nonzero",
+                                          tinygpt__tensor_label(&t, label));
+        p = q + tinygpt__pad4(R * K, &ok);
+    }
+    return 0;
+}
+
+/* A row of floats as a symmetric int8 scale and values. */
+static float tinygpt__quantize_row(signed char *q, const float *x, size_t n)
+{
+    float mx = 0.0f, sc;
+    size_t i;
+    for (i = 0; i < n; i++) mx = fabsf(x[i]) > mx ? fabsf(x[i]) : mx;
+    sc = mx / 127.0f;  /* 0 when mx is (or underflows to) 0: the row becomes zeros */
+    for (i = 0; i < n; i++) {
+        float v = sc > 0.0f ? roundf(x[i] / sc) : 0.0f;
+        q[i] = (signed char)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
+    }
+    return sc;
+}
+
+TINYGPT_DEF int tinygpt_save_int8_memory(const tinygpt_model *model, void *buf, size_t len, tinygpt_error *err)
+{
+    unsigned char *d = (unsigned char *)buf, *p;
+    const tinygpt_config *cfg;
+    uint32_t table[256];
+    size_t size, i;
+    int k, nt, ok = 1;
+    char label[64];
+    if (tinygpt__check_model(model, err)) return -1;
+    cfg = &model->config;
+    size = tinygpt_int8_checkpoint_size(model);
+    if (size == 0) return tinygpt__fail(err, "sizes overflow: the int8 checkpoint does not fit this reader's size type");
+    if (!buf || len < size)
+        return tinygpt__fail(err, "the int8 checkpoint takes %llu bytes; the buffer holds %llu",
+                             (unsigned long long)size, (unsigned long long)(buf ? len : 0));
+    nt = tinygpt__num_tensors(cfg);
+    for (k = 0; k < nt; k++) {
+        tinygpt__tensor t = tinygpt__tensor_at(cfg, k);
+        for (i = 0; i < t.count; i++)
+            if (!tinygpt__finite(model->params[t.offset + i]))
+                return tinygpt__fail(err, "parameter %s, index %llu, is %g: values must be finite",
+                                     tinygpt__tensor_label(&t, label), (unsigned long long)i,
+                                     (double)model->params[t.offset + i]);
+    }
+    tinygpt__write_header(d, model, 0);
+    memcpy(d, "tinygpt8", 8);
+    for (i = 0; i < (size_t)cfg->vocab_size; i++) tinygpt__put_u32(d + TINYGPT__HEADER_SIZE + 4 * i, model->vocab.codepoints[i]);
+    p = d + TINYGPT__HEADER_SIZE + 4 * (size_t)cfg->vocab_size;
+    for (k = 0; k < nt; k++) {
+        tinygpt__tensor t = tinygpt__tensor_at(cfg, k);
+        size_t R = tinygpt__dim(cfg, t.spec->rows, &ok), K = tinygpt__dim(cfg, t.spec->cols, &ok), r, np;
+        const float *x = model->params + t.offset;
+        if (!tinygpt__is_matrix(&t)) {
+            for (i = 0; i < t.count; i++) tinygpt__put_u32(p + 4 * i, tinygpt__bits(x[i]));
+            p += 4 * t.count;
+            continue;
+        }
+        for (r = 0; r < R; r++)
+            tinygpt__put_f32(p + 4 * r, tinygpt__quantize_row((signed char *)(p + 4 * R + r * K), x + r * K, K));
+        np = tinygpt__pad4(R * K, &ok);
+        memset(p + 4 * R + R * K, 0, np - R * K);
+        p += 4 * R + np;
+    }
+    tinygpt__crc32_table(table);
+    tinygpt__put_u32(d + size - 4, tinygpt__crc32(table, 0, d, size - 4));
+    return 0;
+}
+
 TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len, tinygpt_error *err)
 {
     const unsigned char *d = (const unsigned char *)data;
@@ -2834,7 +2996,14 @@ TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size
     tinygpt_free(cps);
     P = loaded.num_params;
     p = d + TINYGPT__HEADER_SIZE + 4 * (size_t)cfg.vocab_size;
-    tinygpt__read_floats(loaded.params, p, P);
+    if (memcmp(d, "tinygpt8", 8) == 0) {  /* the int8 kind: dequantise */
+        if (tinygpt__read_int8_tensors(loaded.params, &cfg, p, err)) {
+            tinygpt_model_free(&loaded);
+            return -1;
+        }
+    } else {
+        tinygpt__read_floats(loaded.params, p, P);
+    }
     if (flags & 1u) {
         loaded.m = tinygpt__alloc_floats(P);
         loaded.v = tinygpt__alloc_floats(P);
@@ -3027,8 +3196,9 @@ static void tinygpt__write_checkpoint(tinygpt__writer *w, const tinygpt_model *m
     tinygpt__flush(w);
 }
 
-TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,
-                             tinygpt_error *err)
+/* tinygpt_save, or with `image` (an int8 file made in memory) those bytes as they are. */
+static int tinygpt__save_file(const tinygpt_model *model, const char *path, int with_optimizer,
+                              const unsigned char *image, size_t image_len, tinygpt_error *err)
 {
     size_t tmp_size;
     char *tmp;
@@ -3064,7 +3234,15 @@ TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int w
         tinygpt_free(w);
         return -1;
     }
-    tinygpt__write_checkpoint(w, model, with_optimizer);
+    if (image) {
+        w->crc = 0;
+        w->n = 0;
+        tinygpt__crc32_table(w->table);
+        tinygpt__write(w, image, image_len);
+        tinygpt__flush(w);
+    } else {
+        tinygpt__write_checkpoint(w, model, with_optimizer);
+    }
     tinygpt__writer_close(w);
     errnum = w->errnum;
     tinygpt_free(w);
@@ -3097,6 +3275,28 @@ TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int w
     }
     tinygpt_free(tmp);
     return 0;
+}
+
+TINYGPT_DEF int tinygpt_save(const tinygpt_model *model, const char *path, int with_optimizer,
+                             tinygpt_error *err)
+{
+    return tinygpt__save_file(model, path, with_optimizer, NULL, 0, err);
+}
+
+TINYGPT_DEF int tinygpt_save_int8(const tinygpt_model *model, const char *path, tinygpt_error *err)
+{
+    size_t n;
+    unsigned char *image;
+    int rc;
+    if (tinygpt__check_model(model, err)) return -1;
+    if (!path || !*path) return tinygpt__fail(err, "save needs a file name");
+    n = tinygpt_int8_checkpoint_size(model);
+    image = n ? (unsigned char *)tinygpt_alloc(n) : NULL;
+    if (!image) return tinygpt__fail(err, "out of memory saving '%s'", path);
+    rc = tinygpt_save_int8_memory(model, image, n, err);
+    if (rc == 0) rc = tinygpt__save_file(model, path, 0, image, n, err);
+    tinygpt_free(image);
+    return rc;
 }
 #endif /* TINYGPT_NO_STDIO */
 

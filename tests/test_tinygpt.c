@@ -3474,6 +3474,167 @@ static void test_hugepages(void)
 /* hostile input and faults: allocation failure, killed saves, NaN, ... */
 #include "test_faults.c"
 
+/* ======================================================================== */
+/*            int8 checkpoints (docs/FORMAT.md section 7, issue 17)         */
+/* ======================================================================== */
+
+/* An int8 file of a trained model with C = 3 (so wte's 15 values need a
+   padding byte): round trip, sizes, and every reading rule of section 7. */
+static void test_int8(void)
+{
+    static const uint32_t cps[5] = {'q', 'a', 0xE9, 0x2713, 'b'};
+    tinygpt_vocab voc = zero_vocab;
+    tinygpt_config cfg;
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_model m = zero_model, back = zero_model;
+    tinygpt_error err;
+    int32_t tokens[40], out[8];
+    unsigned char *img, *b;
+    size_t V = 5, C = 3, T = 4, size, expect_size, i, accepted, wte_sc, wte_q, wpe_sc, ln1_w;
+    double worst = 0.0;
+    trng r;
+    int k;
+
+    trng_seed(&r, 17);
+    cfg.vocab_size = 0; cfg.block_size = (int)T; cfg.n_layer = 1; cfg.n_head = 1; cfg.n_embd = (int)C;
+    memset(&m, 0, sizeof m);
+    memset(&back, 0, sizeof back);
+    if (tinygpt_vocab_from_codepoints(&voc, cps, 5, &err) != 0 || tinygpt_model_create(&m, &cfg, &voc, &tc, &err) != 0) {
+        EXPECTF(0, "setup: %s", err.message);
+        return;
+    }
+    tinygpt_vocab_free(&voc);
+    random_tokens(tokens, 40, 5, &r);
+    train_steps(&m, tokens, 40, 2, 2);
+    m.params[0] = 0.0f; m.params[1] = 0.0f; m.params[2] = 0.0f;  /* wte row 0 all zero: scale 0 */
+
+    /* size: header, vocabulary, matrices as R scales + R*K bytes padded to 4, vectors as floats, CRC */
+    expect_size = 128 + 4 * V
+                  + (4 * V + ((V * C + 3) & ~(size_t)3)) + (4 * T + ((T * C + 3) & ~(size_t)3))  /* wte, wpe */
+                  + 4 * C * 2 + (4 * 3 * C + ((3 * C * C + 3) & ~(size_t)3)) + 4 * 3 * C
+                  + (4 * C + ((C * C + 3) & ~(size_t)3)) + 4 * C + 4 * C * 2
+                  + (4 * 4 * C + 4 * C * C) + 4 * 4 * C + (4 * C + 4 * C * C) + 4 * C              /* the layer */
+                  + 4 * C * 2 + (4 * V + ((V * C + 3) & ~(size_t)3)) + 4;                          /* lnf, lm_head, CRC */
+    size = tinygpt_int8_checkpoint_size(&m);
+    EXPECTF(size == expect_size, "int8 size %lu, FORMAT.md says %lu", (unsigned long)size, (unsigned long)expect_size);
+    img = (unsigned char *)xmalloc(size);
+    EXPECT_FAIL(tinygpt_save_int8_memory(&m, img, size - 1, &err));
+    EXPECT_OK(tinygpt_save_int8_memory(&m, img, size, &err), err);
+    EXPECT(memcmp(img, "tinygpt8", 8) == 0 && get_u32(img + 8) == 1 && get_u32(img + 12) == 0);
+    EXPECT(get_u32(img + size - 4) == crc32_ieee(img, size - 4));
+    {   /* the file version is the same bytes */
+        size_t flen = 0;
+        unsigned char *f;
+        EXPECT_OK(tinygpt_save_int8(&m, TMP_FILE, &err), err);
+        f = read_bytes(TMP_FILE, &flen);
+        EXPECT(f && flen == size && memcmp(f, img, size) == 0);
+        free(f);
+        EXPECT_OK(tinygpt_load(&back, TMP_FILE, &err), err);
+        remove(TMP_FILE);
+    }
+    /* dequantised: matrices within half a step of their row's scale, vectors exact */
+    EXPECT(back.num_params == m.num_params && back.m == NULL && back.step == m.step && back.rng.state == m.rng.state);
+    for (k = 0; k < tinygpt__num_tensors(&m.config) && back.params; k++) {
+        tinygpt__tensor t = tinygpt__tensor_at(&m.config, k);
+        int ok = 1;
+        size_t K = tinygpt__dim(&m.config, t.spec->cols, &ok);
+        for (i = 0; i < t.count; i++) {
+            size_t row = i / K, j;
+            float mx = 0.0f, d = fabsf(back.params[t.offset + i] - m.params[t.offset + i]);
+            for (j = 0; j < K; j++) mx = fabsf(m.params[t.offset + row * K + j]) > mx ? fabsf(m.params[t.offset + row * K + j]) : mx;
+            if (t.spec->rows == TINYGPT__DIM_1) EXPECT(same_bits(back.params[t.offset + i], m.params[t.offset + i]));
+            else if (mx > 0.0f && d / (mx / 127.0f) > worst) worst = d / (mx / 127.0f);
+        }
+    }
+    EXPECTF(worst <= 0.5001, "dequantised values within half a step: worst %.4f steps", worst);
+    EXPECT(back.params && back.params[0] == 0.0f && back.params[2] == 0.0f);
+    {   /* it samples, cached and not, the same tokens */
+        tinygpt_sampler s1 = tinygpt_sampler_default(3), s2 = tinygpt_sampler_default(3);
+        int32_t out2[8];
+        EXPECT_OK(tinygpt_generate(&back, &s1, tokens, 1, 8, out, NULL, NULL, NULL, &err), err);
+        EXPECT_OK(tinygpt__generate(&back, &s2, tokens, 1, 8, out2, NULL, NULL, NULL, 0, &err), err);
+        EXPECT(memcmp(out, out2, sizeof out) == 0);
+    }
+    {   /* saving refuses a non-finite parameter */
+        float keep = m.params[5];
+        m.params[5] = NAN;
+        EXPECT_FAIL(tinygpt_save_int8_memory(&m, img, size, &err));
+        EXPECT_MENTIONS(err, "finite");
+        m.params[5] = keep;
+    }
+    tinygpt_model_free(&back);
+    tinygpt_model_free(&m);
+
+    /* reading rules, each with a crafted file (CRC fixed unless the CRC is the point) */
+    g_base = img;
+    g_base_len = size;
+    memset(&g_victim, 0, sizeof g_victim);
+    if (make_model(&g_victim, "a different model", 6, 1, 1, 8, &tc)) { free(img); g_base = NULL; return; }
+    wte_sc = 128 + 4 * V;
+    wte_q = wte_sc + 4 * V;
+    wpe_sc = wte_q + ((V * C + 3) & ~(size_t)3);
+    ln1_w = wpe_sc + 4 * T + ((T * C + 3) & ~(size_t)3);
+    TRY_LOAD(g_base, g_base_len, 1, NULL, "unchanged int8 file");
+    MUT_F32(wte_sc + 4, -0.0f, 1, NULL, "a scale of -0 (counts as 0)");
+    {
+        b = base_copy(); b[wte_q + 3] = 127; b[wte_q + 4] = 0x81; fix_crc(b, g_base_len);
+        TRY_LOAD(b, g_base_len, 1, NULL, "int8 values 127 and -127");
+        free(b);
+    }
+    MUT_U32(8, 2, 0, "version", "int8: version 2");
+    MUT_U32(12, 1, 0, "flag", "int8: flags bit 0 (no moments in an int8 file)");
+    MUT_U32(12, 2, 0, "flag", "int8: flags bit 1");
+    b = base_copy(); b[120] = 1; fix_crc(b, g_base_len);
+    TRY_LOAD(b, g_base_len, 0, "reserved", "int8: reserved byte");
+    free(b);
+    b = base_copy(); memcpy(b, "tinygpt", 8); fix_crc(b, g_base_len);
+    TRY_LOAD(b, g_base_len, 0, LENGTH_WORDS, "int8 body under the float magic (sizes differ)");
+    free(b);
+    b = base_copy(); b[7] = '9'; fix_crc(b, g_base_len);
+    TRY_LOAD(b, g_base_len, 0, "magic", "magic tinygpt9");
+    free(b);
+    MUT_U32(28, 2, 0, "n head", "int8: H = 2 does not divide C = 3");
+    MUT_U32(16, 6, 0, LENGTH_WORDS, "int8: V = 6 (file too short)");
+    MUT_U32(20, 3, 0, LENGTH_WORDS, "int8: T = 3 (file too long)");
+    MUT_F32(48, NAN, 0, "learning_rate", "int8: learning_rate NaN");
+    b = base_copy(); b[wte_q] ^= 1;
+    TRY_LOAD(b, g_base_len, 0, "crc|corrupt", "int8: a flipped bit, CRC not fixed");
+    free(b);
+    TRY_LOAD(g_base, g_base_len - 1, 0, NULL, "int8: trailer cut by one byte");
+    MUT_U32(128 + 4, 'q', 0, "repeat|duplicate", "int8: code point q twice");
+    MUT_U32(128, 0xD800, 0, "code point|codepoint|vocab", "int8: code point 0xD800");
+    MUT_F32(wte_sc + 8, NAN, 0, "scale", "int8: a scale NaN");
+    MUT_F32(wte_sc + 8, INFINITY, 0, "scale", "int8: a scale +inf");
+    MUT_F32(wpe_sc, -1e-3f, 0, "scale", "int8: a negative scale");
+    MUT_F32(wpe_sc, 1e37f, 0, "scale", "int8: a scale above FLT_MAX/127");
+    MUT_F32(wpe_sc, 2.6e36f, 1, NULL, "int8: a scale just below FLT_MAX/127");
+    b = base_copy(); b[wte_q + 7] = 0x80; fix_crc(b, g_base_len);
+    TRY_LOAD(b, g_base_len, 0, "-128", "int8: value -128");
+    free(b);
+    b = base_copy(); b[wte_q + V * C] = 1; fix_crc(b, g_base_len);
+    TRY_LOAD(b, g_base_len, 0, "padding", "int8: nonzero padding byte");
+    free(b);
+    MUT_F32(ln1_w + 4, NAN, 0, "finite", "int8: a LayerNorm weight NaN");
+    MUT_F32(ln1_w, -INFINITY, 0, "finite", "int8: a LayerNorm weight -inf");
+    {
+        model_snap snap;
+        snap_take(&snap, &g_victim);
+        for (i = 0, accepted = 0; i < g_base_len; i++) {
+            unsigned char *p = (unsigned char *)xmalloc(i ? i : 1);
+            memcpy(p, g_base, i);
+            if (tinygpt_load_memory(&g_victim, p, i, &err) == 0) accepted++;
+            free(p);
+        }
+        EXPECTF(accepted == 0, "%lu of the %lu proper prefixes of the int8 file loaded", (unsigned long)accepted,
+                (unsigned long)g_base_len);
+        EXPECT(snap_same(&snap, &g_victim));
+        snap_free(&snap);
+    }
+    tinygpt_model_free(&g_victim);
+    free(g_base);
+    g_base = NULL;
+}
+
 #define MODEL_GROUPS \
     {"model creation", test_model_create}, \
     {"whole-model gradient vs finite differences", test_model_gradients}, \
@@ -3492,7 +3653,8 @@ static void test_hugepages(void)
     {"two models in one process", test_two_models}, \
     {"huge-page allocator (examples/hugepages.h)", test_hugepages}, \
     {"error paths", test_errors}, \
-    FAULT_GROUPS
+    FAULT_GROUPS \
+    {"int8 checkpoints", test_int8}
 #endif /* TEST_MODEL */
 
 /* ======================================================================== */

@@ -2,7 +2,7 @@
        make fuzz-seeds
    load/: small valid checkpoints made by the library (with and without AdamW
    state, one and two layers, a vocabulary out of order with multi-byte
-   characters); vocab/: texts with every UTF-8 length and the malformed cases
+   characters), and the int8 form of two of them; vocab/: texts with every UTF-8 length and the malformed cases
    the decoder must refuse. Seeds are tiny so the fuzzers run fast. */
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
@@ -53,6 +53,8 @@ static void checkpoint_seed(const char *name, const uint32_t *cps, int n, int T,
         if (tinygpt_train_step(&m, x, y, 1, T, NULL, &err)) die(name, &err);
     snprintf(path, sizeof path, "%s/load/%s", g_dir, name);
     if (tinygpt_save(&m, path, 1, &err)) die(name, &err);
+    snprintf(path, sizeof path, "%s/load/%s_int8", g_dir, name);  /* the int8 kind (FORMAT.md section 7) */
+    if (steps == 0 || L > 1) { if (tinygpt_save_int8(&m, path, &err)) die(name, &err); }
     tinygpt_model_free(&m);
     tinygpt_vocab_free(&vocab);
 }
@@ -80,6 +82,6 @@ int main(int argc, char **argv)
     checkpoint_seed("tiny_adamw", abc, 3, 2, 1, 1, 2, 1);
     checkpoint_seed("two_layers_unordered_vocab", mixed, 6, 4, 2, 2, 4, 2);
     for (i = 0; i < sizeof texts / sizeof texts[0]; i++) write_seed("vocab", texts[i].name, texts[i].text, texts[i].len);
-    printf("make_seeds: wrote 3 checkpoints and %lu texts under %s\n", (unsigned long)i, g_dir);
+    printf("make_seeds: wrote 3 checkpoints, 2 int8 ones and %lu texts under %s\n", (unsigned long)i, g_dir);
     return 0;
 }
