@@ -205,6 +205,7 @@ typedef struct tinygpt_model {
     int                  threads;     /* 0 = library default */
     struct tinygpt_acts *acts;        /* activations and scratch, private */
     struct tinygpt_names *names;      /* named pointers into params and grads, private */
+    const void          *image;       /* set by tinygpt_load_view: the weights are read from it (read-only) */
 } tinygpt_model;
 
 /* A new model for `vocab` (copied; cfg->vocab_size is set from it), with
@@ -309,6 +310,27 @@ TINYGPT_DEF size_t tinygpt_checkpoint_size(const tinygpt_model *model, int with_
 TINYGPT_DEF size_t tinygpt_int8_checkpoint_size(const tinygpt_model *model);  /* 0 if it overflows */
 /* Writes the int8 file into buf[0 .. tinygpt_int8_checkpoint_size) (len at least that). */
 TINYGPT_DEF int tinygpt_save_int8_memory(const tinygpt_model *model, void *buf, size_t len, tinygpt_error *err);
+/* Samples from a checkpoint image in place (flash, a memory-mapped file), with
+   no copy of the weights. The image is checked by every reading rule (CRC
+   included) and must stay valid and unchanged while the model lives. It must
+   be 4-byte aligned and the host little-endian (tinygpt_load_memory has no
+   such condition: use it otherwise). Float image: the parameters point into
+   it; the model samples, evaluates and runs forward passes. int8 image: the
+   single-token step of tinygpt_generate reads the int8 rows directly, so RAM
+   holds only the vocabulary, the key/value cache, one row of activations and
+   the sampler's buffers; such a model only samples. Either way the weights
+   are read-only: training and saving fail ("weights are read-only"), and
+   tinygpt_model_free leaves the image alone. A view samples through the cache
+   alone (a window that slides is re-read token by token), so tinygpt_generate
+   allocates exactly tinygpt_sampling_memory's figure. *model: as tinygpt_load_memory. */
+TINYGPT_DEF int tinygpt_load_view(tinygpt_model *model, const void *image, size_t len, tinygpt_error *err);
+/* Bytes allocated (through TINYGPT_MALLOC, the sum of the requests live at
+   the peak) by tinygpt_load_view of this image plus a tinygpt_generate whose
+   window reaches context_len tokens (n_context + max_new_tokens, capped at
+   block_size; 0 means block_size). Reads the header only; 0 when the header
+   is not a valid one. The allocator's own overhead comes on top: at most 7
+   blocks are live at once. */
+TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t context_len);
 #ifndef TINYGPT_NO_STDIO
 /* As tinygpt_save (temporary file, rename), in the int8 kind. */
 TINYGPT_DEF int tinygpt_save_int8(const tinygpt_model *model, const char *path, tinygpt_error *err);
@@ -1011,9 +1033,12 @@ static void tinygpt__name_tensors(const tinygpt_config *cfg, float *base, tinygp
 
 /* The named pointers of a model, set once at create and load (parameters)
    and at the first backward (gradients). */
+typedef struct { const float *scale; const signed char *q; } tinygpt__qmat;  /* an int8 matrix in an image */
+
 struct tinygpt_names {
     tinygpt__globals params, grads;
     tinygpt__layer  *param_layer, *grad_layer;  /* [L] each */
+    tinygpt__qmat   *q8;  /* int8 view: one per tensor in checkpoint order (1-D ones empty); else NULL */
 };
 
 TINYGPT_DEF size_t tinygpt_num_params(const tinygpt_config *cfg)
@@ -1033,7 +1058,7 @@ static void tinygpt__acts_free(struct tinygpt_acts *a);  /* with the activations
 TINYGPT_DEF void tinygpt_model_free(tinygpt_model *model)
 {
     tinygpt_vocab_free(&model->vocab);
-    tinygpt_free(model->params);
+    if (!model->image) tinygpt_free(model->params);  /* a view's parameters are the image's */
     tinygpt_free(model->grads);
     tinygpt_free(model->m);
     tinygpt_free(model->v);
@@ -1151,6 +1176,7 @@ static void tinygpt__axpy_rows(float *TINYGPT__RESTRICT y, const float *a, const
 static void tinygpt__transpose_head(float *kt, const float *x, size_t ldx, int T, int hs);
 static void tinygpt__copy_head(float *x, const float *src, size_t ld, int T, int hs);
 static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K);
+static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *q, const float *scale, int nrows, int K);
 static void tinygpt__axpy_rows4(float *const y[4], const float *const a[4], const float *x, size_t ldx,
                                 int n, int len);
 static inline uint32_t tinygpt__bits(float f);
@@ -1987,9 +2013,18 @@ static uint64_t tinygpt__site_seed(uint64_t seed, int site)
    its parameters is an error, never a crash. */
 static int tinygpt__check_model(const tinygpt_model *model, tinygpt_error *err)
 {
-    if (!model || !model->params || !model->names || model->config.n_head < 1 ||
+    if (!model || (!model->params && !model->image) || !model->names || model->config.n_head < 1 ||
         model->num_params == 0 || model->num_params != tinygpt_num_params(&model->config))
         return tinygpt__fail(err, "model is not initialised (create or load one first)");
+    return 0;
+}
+
+/* Training and saving need weights of the model's own (tinygpt_load_view's are not). */
+static int tinygpt__check_writable(const tinygpt_model *model, tinygpt_error *err)
+{
+    if (model->image)
+        return tinygpt__fail(err, "weights are read-only: the model views a checkpoint image (tinygpt_load_view); "
+                                  "tinygpt_load_memory gives a model that trains and saves");
     return 0;
 }
 
@@ -2019,6 +2054,10 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     tinygpt__globals w;
     float p;
     if (tinygpt__check_model(model, err)) return -1;
+    if (model->names->q8)
+        return tinygpt__fail(err, "an int8 view only samples (tinygpt_generate): tinygpt_load_memory gives a model "
+                                  "that evaluates and trains");
+    if (mode == TINYGPT__FWD_TRAIN && tinygpt__check_writable(model, err)) return -1;
     if (mode == TINYGPT__FWD_TRAIN && tinygpt_train_config_check(&model->train, err)) return -1;
     if (!inputs) return tinygpt__fail(err, "forward needs inputs");
     w = model->names->params;
@@ -2107,7 +2146,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
     float p;
     uint64_t seed;
     tinygpt__globals w, g;
-    if (tinygpt__check_model(model, err)) return -1;
+    if (tinygpt__check_model(model, err) || tinygpt__check_writable(model, err)) return -1;
     if (!a || !a->has_targets) return tinygpt__fail(err, "backward needs a forward pass with targets first");
     if (threads > a->cap_threads) threads = a->cap_threads;
     if (!model->grads) {
@@ -2262,7 +2301,7 @@ TINYGPT_DEF int tinygpt_optimizer_step(tinygpt_model *model, float *grad_norm, t
     float lr;
     size_t i, P, bad;
     int threads;
-    if (tinygpt__check_model(model, err)) return -1;
+    if (tinygpt__check_model(model, err) || tinygpt__check_writable(model, err)) return -1;
     tc = &model->train;
     P = model->num_params;
     threads = tinygpt__threads(model);
@@ -2504,40 +2543,61 @@ static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *m
     kc->n = n;
 }
 
+/* linear_row with the weights as floats (w) or, in an int8 view, as int8
+   rows with their scales (qm): out[j] = bias[j] + scale[j] * (q[j] . x). */
+static void tinygpt__linear_row_any(float *out, const float *x, const float *w, const tinygpt__qmat *qm,
+                                    const float *bias, int IC, int OC)
+{
+    if (!qm) { tinygpt__linear_row(out, x, w, bias, IC, OC); return; }
+    tinygpt__dot_rows_q8(out, x, qm->q, qm->scale, OC, IC);
+    if (bias) { int j; for (j = 0; j < OC; j++) out[j] += bias[j]; }
+}
+
 /* The forward of one token at position kc->n, attending to the cached
    positions; the same ops as tinygpt__forward with dropout off. Leaves the
-   logits in kc->logits and the token's key and value in the cache. */
+   logits in kc->logits and the token's key and value in the cache. In an
+   int8 view the matrices are read from the image's int8 rows (names->q8,
+   tensors in checkpoint order: wte, wpe, then 12 per layer, then lnf and
+   lm_head). */
 static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *model, int32_t token)
 {
     const tinygpt_config *cfg = &model->config;
     int C = cfg->n_embd, H = cfg->n_head, hs = C / H, T = kc->cap, pos = kc->n, l, h, i;
     float scale = 1.0f / sqrtf((float)hs), mean, rstd, grad;
     tinygpt__globals w = model->names->params;
+    const tinygpt__qmat *q8 = model->names->q8, *qb = NULL;
     /* One row each, so the ops are written here without their parallel
        loops: entering an OpenMP region, even one of one thread, cost about a
        quarter of the tokens/s with clang's runtime. */
-    for (i = 0; i < C; i++) kc->x[i] = w.wte[(size_t)token * C + i] + w.wpe[(size_t)pos * C + i];
+    if (q8) {
+        const signed char *e = q8[0].q + (size_t)token * C, *p = q8[1].q + (size_t)pos * C;
+        for (i = 0; i < C; i++) kc->x[i] = q8[0].scale[token] * (float)e[i] + q8[1].scale[pos] * (float)p[i];
+    } else {
+        for (i = 0; i < C; i++) kc->x[i] = w.wte[(size_t)token * C + i] + w.wpe[(size_t)pos * C + i];
+    }
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer pw = model->names->param_layer[l];
+        if (q8) qb = q8 + 2 + (size_t)l * 12;  /* this layer's tensors: qkv.weight is [2], proj [4], fc [8], mlp.proj [10] */
         float *kt = kc->kt + (size_t)l * C * T, *v = kc->v + (size_t)l * T * C;
         tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, C);
-        tinygpt__linear_row(kc->qkv, kc->ln, pw.qkv_w, pw.qkv_b, C, 3 * C);
+        tinygpt__linear_row_any(kc->qkv, kc->ln, pw.qkv_w, qb ? qb + 2 : NULL, pw.qkv_b, C, 3 * C);
         for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = kc->qkv[C + i];
         memcpy(v + (size_t)pos * C, kc->qkv + 2 * C, (size_t)C * sizeof(float));
         for (h = 0; h < H; h++)
             tinygpt__attention_row(kc->atty + (size_t)h * hs, kc->att, NULL, kc->qkv + (size_t)h * hs,
                                    kt + (size_t)h * hs * T, (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs,
                                    scale, 0.0f, 0, 0);
-        tinygpt__linear_row(kc->branch, kc->atty, pw.proj_w, pw.proj_b, C, C);
+        tinygpt__linear_row_any(kc->branch, kc->atty, pw.proj_w, qb ? qb + 4 : NULL, pw.proj_b, C, C);
         for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
         tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, C);
-        tinygpt__linear_row(kc->fc, kc->ln, pw.fc_w, pw.fc_b, C, 4 * C);
+        tinygpt__linear_row_any(kc->fc, kc->ln, pw.fc_w, qb ? qb + 8 : NULL, pw.fc_b, C, 4 * C);
         for (i = 0; i < 4 * C; i++) kc->gelu[i] = tinygpt__gelu_eval(kc->fc[i], &grad);
-        tinygpt__linear_row(kc->branch, kc->gelu, pw.mlp_proj_w, pw.mlp_proj_b, 4 * C, C);
+        tinygpt__linear_row_any(kc->branch, kc->gelu, pw.mlp_proj_w, qb ? qb + 10 : NULL, pw.mlp_proj_b, 4 * C, C);
         for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
     }
     tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, C);
-    tinygpt__linear_row(kc->logits, kc->ln, w.lm_head, NULL, C, cfg->vocab_size);
+    tinygpt__linear_row_any(kc->logits, kc->ln, w.lm_head, q8 ? q8 + 2 + 12 * (size_t)cfg->n_layer + 2 : NULL, NULL, C,
+                            cfg->vocab_size);
     kc->n++;
 }
 
@@ -2597,7 +2657,11 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
         /* with the cache, the newest token takes one step through it; when the
            cache does not hold every older token (the first token, or the window
            slid), a prefill forward over those rebuilds it first */
-        if (!use_cache || kc.n != (int)n - 1) {
+        if (use_cache && model->image && kc.n != (int)n - 1) {
+            /* a view: the prefill goes token by token through the cache, so
+               nothing of training size is allocated (tinygpt_sampling_memory) */
+            for (kc.n = 0; kc.n < (int)n - 1;) tinygpt__kv_cache_step(&kc, model, window[kc.n]);
+        } else if (!use_cache || kc.n != (int)n - 1) {
             int rows = use_cache ? (int)n - 1 : (int)n;
             if (tinygpt__forward(model, window, NULL, 1, rows,
                                  use_cache ? TINYGPT__FWD_PREFILL : TINYGPT__FWD_EVAL, NULL, err)) {
@@ -2929,7 +2993,7 @@ TINYGPT_DEF int tinygpt_save_int8_memory(const tinygpt_model *model, void *buf, 
     size_t size, i;
     int k, nt, ok = 1;
     char label[64];
-    if (tinygpt__check_model(model, err)) return -1;
+    if (tinygpt__check_model(model, err) || tinygpt__check_writable(model, err)) return -1;
     cfg = &model->config;
     size = tinygpt_int8_checkpoint_size(model);
     if (size == 0) return tinygpt__fail(err, "sizes overflow: the int8 checkpoint does not fit this reader's size type");
@@ -3021,6 +3085,140 @@ TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size
     loaded.step = tinygpt__get_u64(d + 40);
     loaded.rng.state = tinygpt__get_u64(d + 96);
     tinygpt__model_replace(model, &loaded);
+    return 0;
+}
+
+/* ---- views: a model that reads its weights from the image (tinygpt_load_view) */
+
+/* Bytes of a view's names: the struct, [L] layers and, for int8, a qmat per tensor. */
+static size_t tinygpt__view_names_size(const tinygpt_config *cfg, int int8, int *ok)
+{
+    size_t n = tinygpt__add(sizeof(struct tinygpt_names),
+                            tinygpt__mul((size_t)cfg->n_layer, sizeof(tinygpt__layer), ok), ok);
+    if (int8) n = tinygpt__add(n, tinygpt__mul(tinygpt__add(tinygpt__mul(12, (size_t)cfg->n_layer, ok), 5, ok),
+                                               sizeof(tinygpt__qmat), ok), ok);
+    return n;
+}
+
+TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t context_len)
+{
+    const unsigned char *d = (const unsigned char *)image;
+    tinygpt_config cfg;
+    tinygpt_train_config tc;
+    uint32_t flags = 0;
+    size_t expected = 0, V, C, cap, total, kv;
+    int ok = 1;
+    if (!d || len < TINYGPT__HEADER_SIZE + 4 || tinygpt__read_header(d, &cfg, &tc, &flags, &expected, NULL)) return 0;
+    V = (size_t)cfg.vocab_size;
+    C = (size_t)cfg.n_embd;
+    cap = context_len == 0 || context_len > (size_t)cfg.block_size ? (size_t)cfg.block_size : context_len;
+    /* the model: the vocabulary's three arrays and the names */
+    total = tinygpt__add(tinygpt__mul(3 * sizeof(uint32_t), V, &ok),
+                         tinygpt__view_names_size(&cfg, memcmp(d, "tinygpt8", 8) == 0, &ok), &ok);
+    /* tinygpt_generate: the window, the sampler's candidates, the cache (tinygpt__kv_cache_alloc) */
+    total = tinygpt__add(total, tinygpt__mul(sizeof(int32_t), cap, &ok), &ok);
+    total = tinygpt__add(total, tinygpt__mul(sizeof(tinygpt__candidate), V, &ok), &ok);
+    kv = tinygpt__mul(tinygpt__mul((size_t)cfg.n_layer, cap, &ok), 2 * C, &ok);
+    kv = tinygpt__add(kv, tinygpt__add(tinygpt__add(tinygpt__mul(15, C, &ok), cap, &ok), V, &ok), &ok);
+    total = tinygpt__add(total, tinygpt__mul(sizeof(float), kv, &ok), &ok);
+    return ok ? total : 0;
+}
+
+TINYGPT_DEF int tinygpt_load_view(tinygpt_model *model, const void *image, size_t len, tinygpt_error *err)
+{
+    const unsigned char *d = (const unsigned char *)image, *p;
+    const uint32_t one = 1;
+    tinygpt_config cfg;
+    tinygpt_train_config tc;
+    tinygpt_model fresh;
+    uint32_t flags = 0, table[256];
+    size_t expected = 0, names_size, P;
+    int int8, ok = 1, k, nt;
+    if (!model || !image) return tinygpt__fail(err, "load_view needs a model and an image");
+    if (len < TINYGPT__HEADER_SIZE + 4)
+        return tinygpt__fail(err, "checkpoint is %llu bytes, shorter than its %d-byte header and trailer",
+                             (unsigned long long)len, TINYGPT__HEADER_SIZE + 4);
+    if (tinygpt__read_header(d, &cfg, &tc, &flags, &expected, err)) return -1;
+    if (len != expected)
+        return tinygpt__fail(err, "checkpoint is %llu bytes but its header says %llu (%s)", (unsigned long long)len,
+                             (unsigned long long)expected, len < expected ? "truncated" : "trailing bytes");
+    tinygpt__crc32_table(table);
+    if (tinygpt__crc32(table, 0, d, len - 4) != tinygpt__get_u32(d + len - 4))
+        return tinygpt__fail(err, "CRC mismatch: the checkpoint is corrupted");
+    if (memcmp(&one, "\1\0\0\0", 4) != 0)
+        return tinygpt__fail(err, "load_view reads the image in place, which needs a little-endian host: "
+                                  "use tinygpt_load_memory (it copies the weights)");
+    if ((uintptr_t)d % 4 != 0)
+        return tinygpt__fail(err, "load_view needs an image aligned to 4 bytes (this one is at an address %d mod 4): "
+                                  "align it, or use tinygpt_load_memory (it copies the weights)", (int)((uintptr_t)d % 4));
+    int8 = memcmp(d, "tinygpt8", 8) == 0;
+    P = tinygpt_num_params(&cfg);
+    p = d + TINYGPT__HEADER_SIZE + 4 * (size_t)cfg.vocab_size;
+    nt = tinygpt__num_tensors(&cfg);
+    memset(&fresh, 0, sizeof fresh);
+    fresh.config = cfg;
+    fresh.num_params = P;
+    if (int8) {  /* rules 16-18, then rule 15 over the float tensors */
+        const unsigned char *at = p;
+        char label[64];
+        if (tinygpt__read_int8_tensors(NULL, &cfg, p, err)) return -1;
+        for (k = 0; k < nt; k++) {
+            tinygpt__tensor t = tinygpt__tensor_at(&cfg, k);
+            size_t i;
+            if (tinygpt__is_matrix(&t)) {
+                at += tinygpt__int8_tensor_bytes(&cfg, t.spec, &ok);
+                continue;
+            }
+            for (i = 0; i < t.count; i++)
+                if (!tinygpt__finite(tinygpt__get_f32(at + 4 * i)))
+                    return tinygpt__fail(err, "parameter %s, index %llu, is %g: values must be finite",
+                                         tinygpt__tensor_label(&t, label), (unsigned long long)i,
+                                         (double)tinygpt__get_f32(at + 4 * i));
+            at += 4 * t.count;
+        }
+    } else {  /* rule 15 over the image's own arrays */
+        fresh.params = (float *)(uintptr_t)p;
+        if (flags & 1u) { fresh.m = fresh.params + P; fresh.v = fresh.params + 2 * P; }
+        if (tinygpt__check_loaded_values(&fresh, err)) return -1;
+        fresh.m = fresh.v = NULL;  /* a view samples: the moments stay unread */
+    }
+    if (tinygpt_vocab_from_codepoints(&fresh.vocab, (const uint32_t *)(const void *)(d + TINYGPT__HEADER_SIZE),
+                                      cfg.vocab_size, err))
+        return -1;
+    names_size = tinygpt__view_names_size(&cfg, int8, &ok);
+    fresh.names = (struct tinygpt_names *)tinygpt_alloc(names_size);
+    if (!fresh.names) {
+        tinygpt_vocab_free(&fresh.vocab);
+        return tinygpt__fail(err, "out of memory for a view of %llu parameters", (unsigned long long)P);
+    }
+    memset(fresh.names, 0, names_size);
+    fresh.names->param_layer = (tinygpt__layer *)(fresh.names + 1);
+    if (!int8) {
+        tinygpt__name_tensors(&cfg, fresh.params, &fresh.names->params, fresh.names->param_layer);
+    } else {  /* float tensors: pointers into the image; matrices: their scales and int8 rows */
+        const unsigned char *at = p;
+        fresh.names->q8 = (tinygpt__qmat *)(void *)(fresh.names->param_layer + cfg.n_layer);
+        for (k = 0; k < nt; k++) {
+            tinygpt__tensor t = tinygpt__tensor_at(&cfg, k);
+            char *holder = t.layer < 0 ? (char *)&fresh.names->params : (char *)&fresh.names->param_layer[t.layer];
+            float *f = (float *)(uintptr_t)at;
+            if (tinygpt__is_matrix(&t)) {
+                size_t R = tinygpt__dim(&cfg, t.spec->rows, &ok);
+                fresh.names->q8[k].scale = f;
+                fresh.names->q8[k].q = (const signed char *)(at + 4 * R);
+                f = NULL;
+                at += tinygpt__int8_tensor_bytes(&cfg, t.spec, &ok);
+            } else {
+                at += 4 * t.count;
+            }
+            memcpy(holder + t.spec->field, &f, sizeof f);
+        }
+    }
+    fresh.train = tc;
+    fresh.step = tinygpt__get_u64(d + 40);
+    fresh.rng.state = tinygpt__get_u64(d + 96);
+    fresh.image = image;
+    tinygpt__model_replace(model, &fresh);
     return 0;
 }
 
@@ -3205,7 +3403,7 @@ static int tinygpt__save_file(const tinygpt_model *model, const char *path, int 
     tinygpt__writer *w;
     unsigned mode = 0666;  /* a new file: what the umask leaves of rw for all, as for any new file */
     int keep_mode = 0, errnum;
-    if (tinygpt__check_model(model, err)) return -1;
+    if (tinygpt__check_model(model, err) || tinygpt__check_writable(model, err)) return -1;
     if (!path || !*path) return tinygpt__fail(err, "save needs a file name");
 #if defined(TINYGPT__FILES_POSIX)
     {   /* an existing destination: refuse a directory, keep a file's permission bits */
@@ -3288,7 +3486,7 @@ TINYGPT_DEF int tinygpt_save_int8(const tinygpt_model *model, const char *path, 
     size_t n;
     unsigned char *image;
     int rc;
-    if (tinygpt__check_model(model, err)) return -1;
+    if (tinygpt__check_model(model, err) || tinygpt__check_writable(model, err)) return -1;
     if (!path || !*path) return tinygpt__fail(err, "save needs a file name");
     n = tinygpt_int8_checkpoint_size(model);
     image = n ? (unsigned char *)tinygpt_alloc(n) : NULL;
@@ -3603,6 +3801,27 @@ static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t
     for (j = 0; j < nrows; j++) out[j] += tinygpt__dot(x, w + (size_t)j * ldw, K);
 }
 #endif
+
+/* out[j] = scale[j] * (q[j] . x) for the int8 rows q[j] = q + j*K: sampling
+   from an int8 view reads a byte per weight instead of four. Plain C in
+   eight running sums combined in a fixed order, so every target (vector
+   extensions or not) gives the same bits. */
+static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *q, const float *scale, int nrows, int K)
+{
+    int j, k, k8 = K - K % 8;
+    for (j = 0; j < nrows; j++) {
+        const signed char *r = q + (size_t)j * K;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f, s7 = 0.0f;
+        for (k = 0; k < k8; k += 8) {
+            s0 += x[k] * (float)r[k];         s1 += x[k + 1] * (float)r[k + 1];
+            s2 += x[k + 2] * (float)r[k + 2]; s3 += x[k + 3] * (float)r[k + 3];
+            s4 += x[k + 4] * (float)r[k + 4]; s5 += x[k + 5] * (float)r[k + 5];
+            s6 += x[k + 6] * (float)r[k + 6]; s7 += x[k + 7] * (float)r[k + 7];
+        }
+        for (; k < K; k++) s0 += x[k] * (float)r[k];
+        out[j] = scale[j] * (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
+    }
+}
 
 /* Fewer rows than a register tile (sampling one token): packing would cost
    more than the product, so go straight through B, contiguous side inner. */

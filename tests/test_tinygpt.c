@@ -32,6 +32,7 @@
    on demand to check every out-of-memory path (tests/test_faults.c). */
 static long g_lib_live, g_lib_calls, g_lib_fail_at, g_lib_fail_rest;
 static size_t g_lib_largest;  /* the largest single request so far */
+static void (*g_lib_hook)(void *p, size_t size);  /* sees every block (size 0: freed); the view tests count bytes */
 static void *test_lib_malloc(size_t size)
 {
     void *p;
@@ -41,11 +42,13 @@ static void *test_lib_malloc(size_t size)
         return NULL;
     p = hugepages_alloc(size);
     if (p) g_lib_live++;
+    if (p && g_lib_hook) g_lib_hook(p, size);
     return p;
 }
 static void test_lib_free(void *p)
 {
     if (p) g_lib_live--;
+    if (p && g_lib_hook) g_lib_hook(p, 0);
     free(p);
 }
 #define TINYGPT_MALLOC(size) test_lib_malloc(size)
@@ -3635,6 +3638,158 @@ static void test_int8(void)
     g_base = NULL;
 }
 
+/* ======================================================================== */
+/*        views: tinygpt_load_view, tinygpt_sampling_memory (issue 17)      */
+/* ======================================================================== */
+
+/* Live bytes and their high-water mark, through g_lib_hook. */
+static struct { void *p; size_t size; } g_blocks[64];
+static size_t g_bytes_live, g_bytes_high;
+static int g_blocks_lost;
+static void count_bytes(void *p, size_t size)
+{
+    int i;
+    for (i = 0; i < 64; i++) {
+        if (size && !g_blocks[i].p) { g_blocks[i].p = p; g_blocks[i].size = size; break; }
+        if (!size && g_blocks[i].p == p) { g_bytes_live -= g_blocks[i].size; g_blocks[i].p = NULL; return; }
+    }
+    if (!size) return;  /* allocated before counting began */
+    if (i == 64) { g_blocks_lost++; return; }
+    g_bytes_live += size;
+    if (g_bytes_live > g_bytes_high) g_bytes_high = g_bytes_live;
+}
+
+/* load_view + generate of 1 + new_tokens tokens from image under the byte counter: the peak. */
+static size_t view_peak(const unsigned char *image, size_t len, size_t new_tokens, int32_t *out)
+{
+    tinygpt_model v = zero_model;
+    tinygpt_sampler s = tinygpt_sampler_default(5);
+    tinygpt_error err;
+    int32_t ctx[1] = {1};
+    memset(&v, 0, sizeof v);
+    memset(g_blocks, 0, sizeof g_blocks);
+    g_bytes_live = g_bytes_high = 0;
+    g_blocks_lost = 0;
+    g_lib_hook = count_bytes;
+    EXPECT_OK(tinygpt_load_view(&v, image, len, &err), err);
+    EXPECT_OK(tinygpt_generate(&v, &s, ctx, 1, new_tokens, out, NULL, NULL, NULL, &err), err);
+    tinygpt_model_free(&v);
+    g_lib_hook = NULL;
+    EXPECT(g_blocks_lost == 0 && g_bytes_live == 0);
+    return g_bytes_high;
+}
+
+static void test_views(void)
+{
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_model m = zero_model, view = zero_model, copy = zero_model;
+    tinygpt_error err;
+    tinygpt__kv_cache k1, k2;
+    int32_t tokens[64], out1[40], out2[40];
+    unsigned char *fimg = NULL, *qimg, *b;
+    size_t flen = 0, qlen, i, need, peak;
+    double worst = 0.0;
+    trng r;
+    int kind, pos;
+
+    trng_seed(&r, 29);
+    memset(&m, 0, sizeof m); memset(&view, 0, sizeof view); memset(&copy, 0, sizeof copy);
+    if (make_model(&m, "abcdefghij klmnop", 8, 2, 2, 8, &tc)) return;
+    random_tokens(tokens, 64, m.config.vocab_size, &r);
+    train_steps(&m, tokens, 64, 2, 3);
+    EXPECT_OK(tinygpt_save(&m, TMP_FILE, 1, &err), err);  /* with moments: the view checks and skips them */
+    fimg = read_bytes(TMP_FILE, &flen);
+    remove(TMP_FILE);
+    qlen = tinygpt_int8_checkpoint_size(&m);
+    qimg = (unsigned char *)xmalloc(qlen);
+    EXPECT_OK(tinygpt_save_int8_memory(&m, qimg, qlen, &err), err);
+    if (!fimg) { free(qimg); tinygpt_model_free(&m); return; }
+
+    for (kind = 0; kind < 2; kind++) {
+        const unsigned char *img = kind ? qimg : fimg;
+        size_t len = kind ? qlen : flen;
+        const char *name = kind ? "int8" : "float";
+        tinygpt_sampler s1 = tinygpt_sampler_default(11), s2 = tinygpt_sampler_default(11);
+        EXPECT_OK(tinygpt_load_view(&view, img, len, &err), err);
+        EXPECT_OK(tinygpt_load_memory(&copy, img, len, &err), err);
+        EXPECT(view.image == img && view.num_params == m.num_params && view.vocab.size == m.vocab.size);
+        EXPECT(kind ? view.params == NULL : (const unsigned char *)view.params == img + 128 + 4 * (size_t)m.vocab.size);
+        /* the view's cached step against the copy's (dequantised for int8): the same logits to rounding */
+        if (tinygpt__kv_cache_alloc(&k1, &view.config, 8) == 0 && tinygpt__kv_cache_alloc(&k2, &copy.config, 8) == 0) {
+            for (pos = 0, worst = 0.0; pos < 8; pos++) {
+                tinygpt__kv_cache_step(&k1, &view, tokens[pos]);
+                tinygpt__kv_cache_step(&k2, &copy, tokens[pos]);
+                for (i = 0; i < (size_t)view.config.vocab_size; i++)
+                    if (fabs(k1.logits[i] - k2.logits[i]) > worst) worst = fabs(k1.logits[i] - k2.logits[i]);
+            }
+            EXPECTF(worst < 1e-4, "%s view: cached-step logits within 1e-4 of the loaded model's: %g", name, worst);
+            tinygpt_free(k1.kt);
+            tinygpt_free(k2.kt);
+        }
+        /* sampling past block_size (the window slides: the view re-reads it token by token) */
+        EXPECT_OK(tinygpt_generate(&view, &s1, tokens, 3, 40, out1, NULL, NULL, NULL, &err), err);
+        EXPECT_OK(tinygpt_generate(&copy, &s2, tokens, 3, 40, out2, NULL, NULL, NULL, &err), err);
+        EXPECTF(memcmp(out1, out2, sizeof out1) == 0, "%s view samples the loaded model's 40 tokens", name);
+        /* read-only */
+        EXPECT_FAIL(tinygpt_train_step(&view, tokens, tokens + 1, 1, 8, NULL, &err));
+        EXPECT_MENTIONS(err, kind ? "int8 view" : "read-only");
+        EXPECT_FAIL(tinygpt_backward(&view, &err));
+        EXPECT_MENTIONS(err, "read-only");
+        EXPECT_FAIL(tinygpt_optimizer_step(&view, NULL, &err));
+        EXPECT_MENTIONS(err, "read-only");
+        EXPECT_FAIL(tinygpt_save(&view, TMP_FILE, 0, &err));
+        EXPECT_MENTIONS(err, "read-only");
+        EXPECT_FAIL(tinygpt_save_int8(&view, TMP_FILE, &err));
+        EXPECT_MENTIONS(err, "read-only");
+        if (kind) {
+            double loss;
+            EXPECT_FAIL(tinygpt_evaluate_tokens(&view, tokens, 64, 2, &loss, &err));
+            EXPECT_MENTIONS(err, "int8 view");
+        } else {
+            double l1, l2;
+            EXPECT_OK(tinygpt_evaluate_tokens(&view, tokens, 64, 2, &l1, &err), err);
+            EXPECT_OK(tinygpt_evaluate_tokens(&copy, tokens, 64, 2, &l2, &err), err);
+            EXPECT(l1 == l2);
+        }
+        /* misaligned, and the reading rules still hold (the view is unchanged by a failure) */
+        b = (unsigned char *)xmalloc(len + 1);
+        memcpy(b + 1, img, len);
+        EXPECT_FAIL(tinygpt_load_view(&view, b + 1, len, &err));
+        EXPECT_MENTIONS(err, "tinygpt_load_memory");
+        EXPECT(view.image == img);
+        memcpy(b, img, len);
+        b[len / 2] ^= 4;
+        EXPECT_FAIL(tinygpt_load_view(&view, b, len, &err));
+        EXPECT_MENTIONS(err, "crc");
+        EXPECT_FAIL(tinygpt_load_view(&view, b, len - 1, &err));
+        memcpy(b, img, len);
+        put_f32(b + 128 + 4 * (size_t)m.vocab.size, kind ? -1.0f : NAN);  /* wte's first scale, or wte[0][0] */
+        fix_crc(b, len);
+        EXPECT_FAIL(tinygpt_load_view(&view, b, len, &err));
+        EXPECT_MENTIONS(err, kind ? "scale" : "finite");
+        EXPECT(view.image == img);
+        free(b);
+        /* tinygpt_sampling_memory: the bytes a view and a generate of that window allocate, at most */
+        EXPECT(tinygpt_sampling_memory(img, 100, 8) == 0);
+        for (i = 0; i < 3; i++) {
+            static const size_t new_tokens[3] = {2, 7, 30};
+            size_t ctx = 1 + new_tokens[i];
+            need = tinygpt_sampling_memory(img, len, ctx);
+            peak = view_peak(img, len, new_tokens[i], out1);
+            EXPECTF(need > 0 && peak <= need && peak * 10 >= need * 9,
+                    "%s view, window %lu: peak %lu bytes, tinygpt_sampling_memory %lu", name,
+                    (unsigned long)(ctx < 8 ? ctx : 8), (unsigned long)peak, (unsigned long)need);
+        }
+        EXPECT(tinygpt_sampling_memory(img, len, 0) == tinygpt_sampling_memory(img, len, 8));
+        tinygpt_model_free(&view);
+        tinygpt_model_free(&copy);
+        memset(&view, 0, sizeof view); memset(&copy, 0, sizeof copy);
+    }
+    free(fimg);
+    free(qimg);
+    tinygpt_model_free(&m);
+}
+
 #define MODEL_GROUPS \
     {"model creation", test_model_create}, \
     {"whole-model gradient vs finite differences", test_model_gradients}, \
@@ -3654,7 +3809,8 @@ static void test_int8(void)
     {"huge-page allocator (examples/hugepages.h)", test_hugepages}, \
     {"error paths", test_errors}, \
     FAULT_GROUPS \
-    {"int8 checkpoints", test_int8}
+    {"int8 checkpoints", test_int8}, \
+    {"views: sampling from an image in place (tinygpt_load_view)", test_views}
 #endif /* TEST_MODEL */
 
 /* ======================================================================== */
