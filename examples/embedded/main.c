@@ -1,6 +1,10 @@
 /* main.c - tinygpt on a microcontroller: sample text from a model that is
    linked into the program as a const byte array (model.c, made by bin2c from
-   a checkpoint), with no malloc and no stdio in the library.
+   a checkpoint, int8 by default), with no malloc and no stdio in the library.
+   The weights stay in the image (flash): tinygpt_load_view checks it and reads
+   them in place, so the arena holds only the vocabulary, the key/value cache,
+   one row of activations and the sampler's buffers, and its size is known
+   before anything is allocated (tinygpt_sampling_memory).
 
    The library gets its memory from a static arena through TINYGPT_MALLOC and
    TINYGPT_FREE (a bump allocator: a free gives memory back once every block
@@ -38,7 +42,7 @@
 #define TOP_K 40
 #endif
 #ifndef ARENA_BYTES
-#define ARENA_BYTES (2560u * 1024u)
+#define ARENA_BYTES (256u * 1024u)
 #endif
 
 /* ---------------------------------------------------------------- the arena */
@@ -270,16 +274,28 @@ int main(int argc, char **argv)
     tinygpt_error err;
     tinygpt_sampler sampler;
     unsigned long long seed = parse_uint(argc > 1 ? argv[1] : NULL, SEED);
-    size_t chars = (size_t)parse_uint(argc > 2 ? argv[2] : NULL, CHARS), produced = 0, text_len = 0, params_bytes;
+    size_t chars = (size_t)parse_uint(argc > 2 ? argv[2] : NULL, CHARS), produced = 0, text_len = 0, need, blocks;
     int32_t context;
     int T;
 
     if (chars > MAX_CHARS) chars = MAX_CHARS;
     err.message[0] = '\0';
-    if (((uintptr_t)tinygpt_model_image & 3u) != 0) note("note: the model image is not 4-byte aligned\n");
-    if (tinygpt_load_memory(&model, tinygpt_model_image, (size_t)tinygpt_model_image_len, &err))
+    /* what sampling a full window (block_size) will allocate, from the header
+       alone; the arena adds a header and rounding to each of at most 7 blocks */
+    need = tinygpt_sampling_memory(tinygpt_model_image, (size_t)tinygpt_model_image_len, 0);
+    blocks = 7 * (sizeof(arena_head) + ARENA_ALIGN - 1);
+    if (need == 0 || need + blocks > ARENA_BYTES) {
+        note("error: the model needs an arena of ");
+        note_uint((unsigned long long)(need + blocks));
+        note(" bytes (tinygpt_sampling_memory ");
+        note_uint((unsigned long long)need);
+        note(" + block headers); ARENA_BYTES is ");
+        note_uint((unsigned long long)ARENA_BYTES);
+        note("\n");
+        return 1;
+    }
+    if (tinygpt_load_view(&model, tinygpt_model_image, (size_t)tinygpt_model_image_len, &err))
         return failed("loading the linked-in model", &err);
-    params_bytes = model.num_params * sizeof(float);
     model.threads = 1;
     T = model.config.block_size;
     context = tinygpt_vocab_find(&model.vocab, '\n');
@@ -290,9 +306,9 @@ int main(int argc, char **argv)
 
     /* In pieces of at most block_size characters, each started from the last
        character of the one before: within a piece every token is one step of
-       the key/value cache. Past block_size the window would slide, and the
-       library rebuilds the cache with a full forward pass, whose activation
-       buffers are sized for training (megabytes); see README.md. */
+       the key/value cache. Past block_size the window would slide, and a
+       view then re-reads the whole window token by token for every new token
+       (no more memory, but block_size times the work); see README.md. */
     while (produced < chars) {
         size_t want = chars - produced < (size_t)T ? chars - produced : (size_t)T, got = 0;
         if (tinygpt_generate(&model, &sampler, &context, 1, want, ids + produced, &got, NULL, NULL, &err))
@@ -321,7 +337,8 @@ int main(int argc, char **argv)
     note_uint((unsigned long long)T); note(", vocabulary ");
     note_uint((unsigned long long)model.config.vocab_size); note(": ");
     note_uint((unsigned long long)model.num_params); note(" parameters, image ");
-    note_uint((unsigned long long)tinygpt_model_image_len); note(" bytes\n");
+    note_uint((unsigned long long)tinygpt_model_image_len);
+    note(memcmp(tinygpt_model_image, "tinygpt8", 8) == 0 ? " bytes (int8)\n" : " bytes (float)\n");
     note("sample: seed "); note_uint(seed); note(", "); note_uint((unsigned long long)produced);
     note(" characters, temperature ");
 #ifdef TEMPERATURE_TEXT
@@ -333,9 +350,8 @@ int main(int argc, char **argv)
     tinygpt_model_free(&model);
     note("arena: high-water "); note_uint((unsigned long long)arena_high);
     note(" of "); note_uint((unsigned long long)ARENA_BYTES);
-    note(" bytes (weights copied from the image: "); note_uint((unsigned long long)params_bytes);
-    note("; the rest: "); note_uint((unsigned long long)(arena_high - params_bytes));
-    note("), "); note_uint((unsigned long long)arena_calls); note(" allocations, in use at the end: ");
+    note(" bytes (tinygpt_sampling_memory: "); note_uint((unsigned long long)need);
+    note("; the rest block headers), "); note_uint((unsigned long long)arena_calls); note(" allocations, in use at the end: ");
     note_uint((unsigned long long)arena_top); note("\n");
     if (arena_refused) { note("arena: refused a request of "); note_uint((unsigned long long)arena_refused); note(" bytes\n"); }
 #ifdef EMBEDDED_BOARD
