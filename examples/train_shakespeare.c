@@ -19,14 +19,14 @@
 
 /* ================================================================ defaults (tune here) */
 
-#define DEFAULT_BATCH_SIZE     16
+#define DEFAULT_BATCH_SIZE     32
 #define DEFAULT_BLOCK_SIZE     128
 #define DEFAULT_N_LAYER        4
 #define DEFAULT_N_HEAD         4
 #define DEFAULT_N_EMBD         256
-#define DEFAULT_DROPOUT        0.1
-#define DEFAULT_LEARNING_RATE  3e-4
-#define DEFAULT_MIN_LR         3e-5
+#define DEFAULT_DROPOUT        0.0
+#define DEFAULT_LEARNING_RATE  2e-3
+#define DEFAULT_MIN_LR         2e-4
 #define DEFAULT_WEIGHT_DECAY   0.1
 #define DEFAULT_BETA1          0.9
 #define DEFAULT_BETA2          0.95
