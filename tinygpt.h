@@ -3803,9 +3803,75 @@ static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t
 #endif
 
 /* out[j] = scale[j] * (q[j] . x) for the int8 rows q[j] = q + j*K: sampling
-   from an int8 view reads a byte per weight instead of four. Plain C in
-   eight running sums combined in a fixed order, so every target (vector
-   extensions or not) gives the same bits. */
+   from an int8 view reads a byte per weight instead of four. With vector
+   extensions, four rows at a time in vectors (clang: the bytes widened to
+   floats a vector at a time; gcc: see below); without them (TINYGPT_NO_VECTOR_EXT, as the embedded
+   example builds), plain C in eight running sums combined in a fixed order,
+   the same bits on every target. */
+#if defined(TINYGPT__VECTOR_EXT) && !defined(__clang__)
+/* gcc scalarises __builtin_convertvector from bytes and does not vectorise
+   a widening loop inside a vector expression, but does vectorise a plain
+   widening loop (at -O3): each row goes through a float buffer, 256 at a time. */
+static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *q, const float *scale, int nrows, int K)
+{
+    float buf[256];
+    int j, k0, i;
+    for (j = 0; j < nrows; j++) {
+        const signed char *r = q + (size_t)j * K;
+        float acc = 0.0f;
+        for (k0 = 0; k0 < K; k0 += 256) {
+            int n = K - k0 < 256 ? K - k0 : 256;
+            for (i = 0; i < n; i++) buf[i] = (float)r[k0 + i];
+            acc += tinygpt__dot(x + k0, buf, n);
+        }
+        out[j] = scale[j] * acc;
+    }
+}
+#elif defined(TINYGPT__VECTOR_EXT)
+typedef signed char tinygpt__vq __attribute__((vector_size(TINYGPT__VL)));
+/* A vector of int8 widened to floats (clang). */
+#define TINYGPT__Q8_WIDEN(v, p) do { tinygpt__vq b_; memcpy(&b_, (p), sizeof b_); \
+                                     (v) = __builtin_convertvector(b_, tinygpt__vf); } while (0)
+
+static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *q, const float *scale, int nrows, int K)
+{
+    int j = 0, k, kv = K - K % TINYGPT__VL;
+    for (; j + 4 <= nrows; j += 4) {  /* four consecutive rows: one sequential stream of bytes */
+        const signed char *r0 = q + (size_t)j * K, *r1 = r0 + K, *r2 = r1 + K, *r3 = r2 + K;
+        tinygpt__vf s0, s1, s2, s3, xv, w;
+        float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+        memset(&s0, 0, sizeof s0); s1 = s0; s2 = s0; s3 = s0;
+        for (k = 0; k < kv; k += TINYGPT__VL) {
+            memcpy(&xv, x + k, sizeof xv);
+            TINYGPT__Q8_WIDEN(w, r0 + k); s0 += xv * w;
+            TINYGPT__Q8_WIDEN(w, r1 + k); s1 += xv * w;
+            TINYGPT__Q8_WIDEN(w, r2 + k); s2 += xv * w;
+            TINYGPT__Q8_WIDEN(w, r3 + k); s3 += xv * w;
+        }
+        for (; k < K; k++) {
+            t0 += x[k] * (float)r0[k]; t1 += x[k] * (float)r1[k];
+            t2 += x[k] * (float)r2[k]; t3 += x[k] * (float)r3[k];
+        }
+        out[j] = scale[j] * (tinygpt__vsum(s0) + t0);
+        out[j + 1] = scale[j + 1] * (tinygpt__vsum(s1) + t1);
+        out[j + 2] = scale[j + 2] * (tinygpt__vsum(s2) + t2);
+        out[j + 3] = scale[j + 3] * (tinygpt__vsum(s3) + t3);
+    }
+    for (; j < nrows; j++) {
+        const signed char *r = q + (size_t)j * K;
+        tinygpt__vf sv, xv, w;
+        float t = 0.0f;
+        memset(&sv, 0, sizeof sv);
+        for (k = 0; k < kv; k += TINYGPT__VL) {
+            memcpy(&xv, x + k, sizeof xv);
+            TINYGPT__Q8_WIDEN(w, r + k);
+            sv += xv * w;
+        }
+        for (; k < K; k++) t += x[k] * (float)r[k];
+        out[j] = scale[j] * (tinygpt__vsum(sv) + t);
+    }
+}
+#else
 static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *q, const float *scale, int nrows, int K)
 {
     int j, k, k8 = K - K % 8;
@@ -3822,6 +3888,7 @@ static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *
         out[j] = scale[j] * (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
     }
 }
+#endif
 
 /* Fewer rows than a register tile (sampling one token): packing would cost
    more than the product, so go straight through B, contiguous side inner. */
