@@ -49,7 +49,8 @@
      optimizer       clipping, AdamW (tinygpt__adamw_range), train_step
      evaluation      estimate_loss, evaluate_tokens
      sampling        the sampler, the key/value cache, generate
-     checkpoints     header layout (tinygpt__write_header), load, save
+     checkpoints     header layout (tinygpt__write_header), the int8 kind, load,
+                     views (tinygpt_load_view, tinygpt_sampling_memory), save
      kernels         speed only: blocked matmul, packing, vector lanes, exp
 
    Errors: no function prints, exits or asserts on input. Failures return a
