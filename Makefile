@@ -19,7 +19,7 @@ CFLAGS  ?= $(CSTD) $(WARN) $(OPT)
 LDLIBS  ?= -lm
 CORPUS_URL := https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt
 
-EXAMPLES := train_shakespeare generate evaluate minimal
+EXAMPLES := train_shakespeare generate evaluate minimal quantize
 
 .PHONY: all examples test clean data bench
 

@@ -880,8 +880,8 @@ int main(int argc, char **argv)
     bench_pairs pairs[2];
     bench_linear lin[5];
     tinygpt_config cfg;
-    double rss_start, rss_train = -1.0, peak_gflops;
-    bench_gen_result gen_plain[2], gen_cached[2], gen_small_pages;
+    double rss_start, rss_train = -1.0, peak_gflops, int8_bytes = 0.0;
+    bench_gen_result gen_plain[2], gen_cached[2], gen_small_pages, gen_int8;
     double flops_step, mm_flops, att_flops, step_flops = 0.0, step_lib_t = 0.0, step_blas_t = 0.0;
     char load_before[64], load_after[64], script[1024];
     const char *env_quick = getenv("BENCH_QUICK");
@@ -935,6 +935,7 @@ int main(int argc, char **argv)
     memset(gen_plain, 0, sizeof gen_plain);
     memset(gen_cached, 0, sizeof gen_cached);
     memset(&gen_small_pages, 0, sizeof gen_small_pages);
+    memset(&gen_int8, 0, sizeof gen_int8);
     {
         tinygpt_model model = zero_model, small_pages = zero_model;
         int have_small_pages;
@@ -957,6 +958,21 @@ int main(int argc, char **argv)
                     small_pages.threads = 1;
                     bench_set_kv_cache(&small_pages, 1);
                     gen_small_pages = bench_generate(&small_pages, ctx, n_new, o.gen_seconds, o.gen_reps, 0);
+                }
+                if (i == 1 && have_cache) {  /* the same model as int8 weights read in place (tinygpt_load_view) */
+                    size_t n8 = tinygpt_int8_checkpoint_size(&model);
+                    unsigned char *img = n8 ? (unsigned char *)malloc(n8) : NULL;
+                    tinygpt_model v8 = zero_model;
+                    tinygpt_error e8;
+                    if (img && tinygpt_save_int8_memory(&model, img, n8, &e8) == 0 &&
+                        tinygpt_load_view(&v8, img, n8, &e8) == 0) {
+                        v8.threads = 1;
+                        bench_set_kv_cache(&v8, 1);
+                        gen_int8 = bench_generate(&v8, ctx, n_new, o.gen_seconds, o.gen_reps, 0);
+                        int8_bytes = (double)n8;
+                    }
+                    tinygpt_model_free(&v8);
+                    free(img);
                 }
             }
             if (have_cache) agree = bench_cache_agreement(&model, o.grow_to - 1);
@@ -1151,6 +1167,14 @@ int main(int argc, char **argv)
                bench_mib(param_bytes), gen_cached[1].read_rate * 1e-9, gen_cached[1].read_rate / param_bytes,
                100.0 * gen_cached[1].share);
     }
+    printf("   int8 weights (tinygpt_save_int8, read in place by tinygpt_load_view, %.1f MiB): ",
+           int8_bytes / (1024.0 * 1024.0));
+    bench_print_num(gen_int8.tokens_per_s, "%*.1f", 1);
+    if (gen_int8.tokens_per_s > 0.0 && gen_cached[1].tokens_per_s > 0.0 && gen_cached[1].read_rate > 0.0)
+        printf(" tokens/s, the growing row with the cache (float: %.1f, %.2fx); %.0f%% of the one-pass read rate\n",
+               gen_cached[1].tokens_per_s, gen_int8.tokens_per_s / gen_cached[1].tokens_per_s,
+               100.0 * gen_int8.tokens_per_s * int8_bytes / gen_cached[1].read_rate);
+    else printf(" tokens/s\n");
     printf("   pages: the models' big buffers are on 2 MiB pages where Linux gives them (examples/hugepages.h,\n"
            "   the allocator of the example programs); a model on ordinary pages (plain malloc, the header\n"
            "   on its own), timed right after the growing row with the cache: ");
