@@ -52,7 +52,7 @@ TARGETS=(
   "g++|g++ -x c++ -std=c++11 $W -O2|{}|full|g++|g++ -std=c++11 (as C++), x86-64"
   "clang++|clang++ -x c++ -std=c++11 $W -O2|{}|full|clang|clang++ -std=c++11 (as C++), x86-64"
   "tcc|tcc -std=c99 -Wall -Werror|{}|full|tcc|tcc, x86-64"
-  "i386|gcc -m32 -std=c99 $W -O2|{}; qemu-i386 {}; qemu-i386-static {}|full|gcc gcc-multilib|gcc -m32, i386 (x87 floats)"
+  "i386|gcc -m32 -std=c99 $W -O2 -idirafter /usr/include/x86_64-linux-gnu|{}; qemu-i386 {}; qemu-i386-static {}|full|gcc libc6-dev-i386 lib32gcc-GCCVER-dev|gcc -m32, i386 (x87 floats)"
   "aarch64|aarch64-linux-gnu-gcc -std=c99 $W -O2|qemu-aarch64 -L /usr/aarch64-linux-gnu {}; qemu-aarch64-static -L /usr/aarch64-linux-gnu {}|quick|gcc-aarch64-linux-gnu libc6-dev-arm64-cross|gcc, aarch64 under qemu-user"
   "armhf|arm-linux-gnueabihf-gcc -std=c99 $W -O2|qemu-arm -L /usr/arm-linux-gnueabihf {}; qemu-arm-static -L /usr/arm-linux-gnueabihf {}|quick|gcc-arm-linux-gnueabihf libc6-dev-armhf-cross|gcc, 32-bit ARM under qemu-user"
   "riscv64|riscv64-linux-gnu-gcc -std=c99 $W -O2|qemu-riscv64 -L /usr/riscv64-linux-gnu {}; qemu-riscv64-static -L /usr/riscv64-linux-gnu {}|quick|gcc-riscv64-linux-gnu libc6-dev-riscv64-cross|gcc, riscv64 under qemu-user"
@@ -82,15 +82,18 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------ tools and packages
 # A target's compiler is there when it starts and, for -m32, when a 32-bit
-# program links (gcc-multilib brings the 32-bit libc and the /usr/include/asm
-# link that <errno.h> needs); otherwise this prints what is missing.
+# program links (libc6-dev-i386 brings the 32-bit libc; <errno.h>'s <asm/...>
+# comes from the host's /usr/include/x86_64-linux-gnu, searched last. Not
+# gcc-multilib: Debian makes it conflict with every cross compiler, so
+# installing it removed the armhf and s390x ones mid-run); otherwise this
+# prints what is missing.
 tools_ok() {
   local name=$1 cc
   cc=$(field "$2" 1)
   command -v "${cc%% *}" >/dev/null 2>&1 || { echo "no ${cc%% *}"; return 1; }
   case "$name" in
     i386) printf '#include <errno.h>\n#include <math.h>\nint main(void){return errno;}\n' |
-            gcc -m32 -x c - -o "$work/probe32" -lm >/dev/null 2>&1 ||
+            gcc -m32 -idirafter /usr/include/x86_64-linux-gnu -x c - -o "$work/probe32" -lm >/dev/null 2>&1 ||
             { echo "gcc -m32 cannot build a 32-bit program"; return 1; } ;;
     aarch64|armhf|riscv64|s390x)  # the cross libc is only recommended by the compiler package, and
       # without it the compiler quietly takes the host's headers from /usr/include
