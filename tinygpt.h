@@ -3001,15 +3001,14 @@ TINYGPT_DEF int tinygpt_save_int8_memory(const tinygpt_model *model, void *buf, 
     if (!buf || len < size)
         return tinygpt__fail(err, "the int8 checkpoint takes %llu bytes; the buffer holds %llu",
                              (unsigned long long)size, (unsigned long long)(buf ? len : 0));
-    nt = tinygpt__num_tensors(cfg);
-    for (k = 0; k < nt; k++) {
-        tinygpt__tensor t = tinygpt__tensor_at(cfg, k);
-        for (i = 0; i < t.count; i++)
-            if (!tinygpt__finite(model->params[t.offset + i]))
-                return tinygpt__fail(err, "parameter %s, index %llu, is %g: values must be finite",
-                                     tinygpt__tensor_label(&t, label), (unsigned long long)i,
-                                     (double)model->params[t.offset + i]);
+    {
+        tinygpt__tensor bad;
+        if (tinygpt__nonfinite_tensor(cfg, model->params, &bad, &i))
+            return tinygpt__fail(err, "parameter %s, index %llu, is %g: values must be finite",
+                                 tinygpt__tensor_label(&bad, label), (unsigned long long)i,
+                                 (double)model->params[bad.offset + i]);
     }
+    nt = tinygpt__num_tensors(cfg);
     tinygpt__write_header(d, model, 0);
     memcpy(d, "tinygpt8", 8);
     for (i = 0; i < (size_t)cfg->vocab_size; i++) tinygpt__put_u32(d + TINYGPT__HEADER_SIZE + 4 * i, model->vocab.codepoints[i]);
@@ -3034,26 +3033,37 @@ TINYGPT_DEF int tinygpt_save_int8_memory(const tinygpt_model *model, void *buf, 
     return 0;
 }
 
-TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len, tinygpt_error *err)
+/* The reading rules every loader applies before it looks at the arrays: the
+   header's, the length it implies, and the CRC. */
+static int tinygpt__check_image(const unsigned char *d, size_t len, tinygpt_config *cfg, tinygpt_train_config *tc,
+                                uint32_t *flags, tinygpt_error *err)
 {
-    const unsigned char *d = (const unsigned char *)data;
-    tinygpt_config cfg;
-    tinygpt_train_config tc;
-    tinygpt_model loaded;
-    uint32_t flags = 0, table[256], *cps;
-    size_t expected = 0, P, i;
-    const unsigned char *p;
-    if (!model || (!data && len)) return tinygpt__fail(err, "load_memory needs a model and data");
+    uint32_t table[256];
+    size_t expected = 0;
     if (len < TINYGPT__HEADER_SIZE + 4)
         return tinygpt__fail(err, "checkpoint is %llu bytes, shorter than its %d-byte header and trailer",
                              (unsigned long long)len, TINYGPT__HEADER_SIZE + 4);
-    if (tinygpt__read_header(d, &cfg, &tc, &flags, &expected, err)) return -1;
+    if (tinygpt__read_header(d, cfg, tc, flags, &expected, err)) return -1;
     if (len != expected)
         return tinygpt__fail(err, "checkpoint is %llu bytes but its header says %llu (%s)", (unsigned long long)len,
                              (unsigned long long)expected, len < expected ? "truncated" : "trailing bytes");
     tinygpt__crc32_table(table);
     if (tinygpt__crc32(table, 0, d, len - 4) != tinygpt__get_u32(d + len - 4))
         return tinygpt__fail(err, "CRC mismatch: the checkpoint is corrupted");
+    return 0;
+}
+
+TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len, tinygpt_error *err)
+{
+    const unsigned char *d = (const unsigned char *)data;
+    tinygpt_config cfg;
+    tinygpt_train_config tc;
+    tinygpt_model loaded;
+    uint32_t flags = 0, *cps;
+    size_t P, i;
+    const unsigned char *p;
+    if (!model || (!data && len)) return tinygpt__fail(err, "load_memory needs a model and data");
+    if (tinygpt__check_image(d, len, &cfg, &tc, &flags, err)) return -1;
     cps = (uint32_t *)tinygpt_alloc((size_t)cfg.vocab_size * sizeof(uint32_t));
     if (!cps) return tinygpt__fail(err, "out of memory for the vocabulary");
     for (i = 0; i < (size_t)cfg.vocab_size; i++) cps[i] = tinygpt__get_u32(d + TINYGPT__HEADER_SIZE + 4 * i);
@@ -3132,20 +3142,11 @@ TINYGPT_DEF int tinygpt_load_view(tinygpt_model *model, const void *image, size_
     tinygpt_config cfg;
     tinygpt_train_config tc;
     tinygpt_model fresh;
-    uint32_t flags = 0, table[256];
-    size_t expected = 0, names_size, P;
+    uint32_t flags = 0;
+    size_t names_size, P;
     int int8, ok = 1, k, nt;
     if (!model || !image) return tinygpt__fail(err, "load_view needs a model and an image");
-    if (len < TINYGPT__HEADER_SIZE + 4)
-        return tinygpt__fail(err, "checkpoint is %llu bytes, shorter than its %d-byte header and trailer",
-                             (unsigned long long)len, TINYGPT__HEADER_SIZE + 4);
-    if (tinygpt__read_header(d, &cfg, &tc, &flags, &expected, err)) return -1;
-    if (len != expected)
-        return tinygpt__fail(err, "checkpoint is %llu bytes but its header says %llu (%s)", (unsigned long long)len,
-                             (unsigned long long)expected, len < expected ? "truncated" : "trailing bytes");
-    tinygpt__crc32_table(table);
-    if (tinygpt__crc32(table, 0, d, len - 4) != tinygpt__get_u32(d + len - 4))
-        return tinygpt__fail(err, "CRC mismatch: the checkpoint is corrupted");
+    if (tinygpt__check_image(d, len, &cfg, &tc, &flags, err)) return -1;
     if (memcmp(&one, "\1\0\0\0", 4) != 0)
         return tinygpt__fail(err, "load_view reads the image in place, which needs a little-endian host: "
                                   "use tinygpt_load_memory (it copies the weights)");

@@ -503,29 +503,6 @@ static inline int stdin_is_terminal(void)
 
 /* ================================================================ characters */
 
-/* Decodes the UTF-8 character at s[0..len) into *cp; returns its byte length,
-   or 0 when the bytes there are not well-formed UTF-8. */
-static inline size_t utf8_next(const char *text, size_t len, uint32_t *cp)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    uint32_t c, min;
-    size_t n, i;
-    if (len == 0) return 0;
-    c = s[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; c &= 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 3; c &= 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; c &= 0x07; min = 0x10000; }
-    else return 0;
-    if (len < n) return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
-    *cp = c;
-    return n;
-}
 
 /* A character as messages name it: 'z' (U+007A), '\n' (U+000A), '\'' (U+0027);
    a control or invisible character by its code point alone: U+200B. */
@@ -602,7 +579,8 @@ static inline long vocab_missing_chars(const tinygpt_vocab *vocab, const char *t
     tinygpt_vocab_free(&seen);
     while (found < n_miss && at < len) {  /* first offsets, by binary search */
         uint32_t cp = 0;
-        size_t k = utf8_next(text + at, len - at, &cp);
+        /* the library's own decoder: every program here includes the implementation */
+        size_t k = (size_t)tinygpt__utf8_decode((const unsigned char *)text + at, len - at, &cp);
         long lo = 0, hi = n_miss - 1;
         if (k == 0) break;  /* cannot happen: vocab_build read it */
         while (lo <= hi) {
