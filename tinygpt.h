@@ -68,7 +68,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifdef TINYGPT_STATIC
+#if defined(TINYGPT_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#define TINYGPT_DEF static __attribute__((unused))  /* a program need not call them all */
+#elif defined(TINYGPT_STATIC)
 #define TINYGPT_DEF static
 #else
 #define TINYGPT_DEF extern
