@@ -392,12 +392,18 @@ typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 2
 #ifdef _OPENMP
 #include <omp.h>
 #define TINYGPT__PRAGMA(x) _Pragma(#x)
-/* if(): a loop given one thread skips the thread team (still not free:
-   the sampling cache's single-row ops therefore have no parallel loops) */
+/* if(): a loop given one thread skips the thread team */
 #define TINYGPT__PARALLEL_FOR(nthreads) \
     TINYGPT__PRAGMA(omp parallel for schedule(static) if((nthreads) > 1) num_threads(nthreads))
+/* TINYGPT__FOR(nthreads, for-loop): the loop on nthreads threads, or outside
+   any OpenMP region when nthreads is 1. Entering a region costs about a
+   microsecond even under if(0), and the sampling cache's step runs some
+   twenty one-row ops per token through the ops that use this. */
+#define TINYGPT__FOR(nthreads, ...) \
+    do { if ((nthreads) > 1) { TINYGPT__PARALLEL_FOR(nthreads) __VA_ARGS__; } else { __VA_ARGS__; } } while (0)
 #else
 #define TINYGPT__PARALLEL_FOR(nthreads)
+#define TINYGPT__FOR(nthreads, ...) do { (void)(nthreads); __VA_ARGS__; } while (0)
 #endif
 
 /* The calling thread's slice of a scratch buffer of per_thread floats per thread. */
@@ -1280,6 +1286,16 @@ static void tinygpt__linear_row(float *out, const float *x, const float *w, cons
     tinygpt__dot_rows(out, x, w, (size_t)IC, OC, IC);
 }
 
+/* linear_row with the weights as floats (w) or, in an int8 view, as int8
+   rows with their scales (qm): out[j] = bias[j] + scale[j] * (q[j] . x). */
+static void tinygpt__linear_row_any(float *out, const float *x, const float *w, const tinygpt__qmat *qm,
+                                    const float *bias, int IC, int OC)
+{
+    if (!qm) { tinygpt__linear_row(out, x, w, bias, IC, OC); return; }
+    tinygpt__dot_rows_q8(out, x, qm->q, qm->scale, OC, IC);
+    if (bias) { int j; for (j = 0; j < OC; j++) out[j] += bias[j]; }
+}
+
 /* dinp = dout W;  dw += dout^T inp;  dbias += column sums of dout. The one
    exception to "backward adds": in this model every linear's input feeds
    nothing else, so its gradient is written, and no caller has to zero it. */
@@ -1318,10 +1334,9 @@ static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, con
                                        const float *w, const float *b, int N, int C, int threads)
 {
     int n;
-    (void)threads;
-    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * C, threads))
-    for (n = 0; n < N; n++)
-        tinygpt__layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C);
+    TINYGPT__FOR(TINYGPT__PAR((size_t)N * C, threads),
+                 for (n = 0; n < N; n++)
+                     tinygpt__layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C));
 }
 
 /* dinp row by row, then dw and db (sums over rows) column by column: both
@@ -1420,12 +1435,10 @@ static inline float tinygpt__gelu_eval(float x, float *grad)
 static void tinygpt__gelu_forward(float *out, const float *inp, size_t n, int threads)
 {
     size_t i;
-    (void)threads;
-    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
-    for (i = 0; i < n; i++) {
-        float grad;
+    TINYGPT__FOR(TINYGPT__PAR(n, threads), for (i = 0; i < n; i++) {
+        float grad;  /* not needed here */
         out[i] = tinygpt__gelu_eval(inp[i], &grad);
-    }
+    });
 }
 
 /* Only the op tests call this (inline: no unused-function warning without
@@ -1502,14 +1515,11 @@ static void tinygpt__residual_forward(float *out, const float *resid, const floa
                                       float p, uint64_t seed, int threads)
 {
     size_t i;
-    (void)threads;
-    if (p <= 0.0f) {
-        TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
-        for (i = 0; i < n; i++) out[i] = resid[i] + branch[i];
-        return;
-    }
-    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
-    for (i = 0; i < n; i++) out[i] = resid[i] + branch[i] * tinygpt__dropout_scale(seed, i, p);
+    if (p <= 0.0f)
+        TINYGPT__FOR(TINYGPT__PAR(n, threads), for (i = 0; i < n; i++) out[i] = resid[i] + branch[i]);
+    else
+        TINYGPT__FOR(TINYGPT__PAR(n, threads),
+                     for (i = 0; i < n; i++) out[i] = resid[i] + branch[i] * tinygpt__dropout_scale(seed, i, p));
 }
 
 /* out[b,t,:] = wte[tokens[b,t]] + wpe[t] */
@@ -1775,6 +1785,72 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
     }
 }
 
+/* Keys and values of every layer for the first n positions of the sampling
+   window, so the next token costs one row through the model (O(window) in
+   attention) instead of a forward over the whole window. Positions are
+   absolute (learned embeddings), so when the window slides every cached entry
+   changes and the cache is rebuilt by a prefill forward. It holds `cap`
+   positions: the longest the window gets in this call, at most block_size. */
+typedef struct {
+    float *kt;                 /* [L, C, cap]: keys, transposed as attention_row takes them */
+    float *v;                  /* [L, cap, C]: values */
+    float *x, *ln, *qkv, *atty, *branch, *fc, *gelu, *att, *logits;  /* one row */
+    float *mean, *rstd;        /* a LayerNorm's statistics of that row */
+    int    n, cap;             /* positions cached, positions it can hold */
+} tinygpt__kv_cache;
+
+/* Floats of a cache of cap positions: the keys and values of every layer,
+   then the row buffers. L*cap*2C is not bounded by the parameter count (L =
+   cap = 65536, C = 1 wraps a 32-bit size_t), so it is checked; the row is,
+   by V*C, T*C and C*C. */
+static size_t tinygpt__kv_cache_floats(const tinygpt_config *cfg, int cap, size_t *kv, int *ok)
+{
+    size_t C = (size_t)cfg->n_embd;
+    *kv = tinygpt__mul(tinygpt__mul((size_t)cfg->n_layer, (size_t)cap, ok), 2 * C, ok);
+    return tinygpt__add(*kv, 15 * C + (size_t)cap + (size_t)cfg->vocab_size + 2, ok);
+}
+
+static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg, int cap)
+{
+    size_t C = (size_t)cfg->n_embd, T = (size_t)cap, kv;
+    int ok = 1;
+    size_t total = tinygpt__kv_cache_floats(cfg, cap, &kv, &ok);
+    memset(kc, 0, sizeof *kc);
+    kc->kt = ok ? tinygpt__alloc_floats(total) : NULL;
+    if (!kc->kt) return -1;
+    kc->cap = cap;
+    kc->v = kc->kt + kv / 2;
+    kc->x = kc->kt + kv;
+    kc->ln = kc->x + C;
+    kc->qkv = kc->ln + C;
+    kc->atty = kc->qkv + 3 * C;
+    kc->branch = kc->atty + C;
+    kc->fc = kc->branch + C;
+    kc->gelu = kc->fc + 4 * C;
+    kc->att = kc->gelu + 4 * C;
+    kc->logits = kc->att + T;
+    kc->mean = kc->logits + cfg->vocab_size;
+    kc->rstd = kc->mean + 1;
+    return 0;
+}
+
+/* One new query row at position kc->n against the cache (layer l): appends
+   the row's key and value from qkv [3C], then attention_row per head into
+   out [C] (att: T floats of scratch). The same sums in the same order as
+   tinygpt__attention_forward's rows, so the cached logits match a forward. */
+static void tinygpt__attention_cached(float *out, float *att, tinygpt__kv_cache *kc, int l, const float *qkv,
+                                      int C, int H)
+{
+    int hs = C / H, T = kc->cap, pos = kc->n, h, i;
+    float *kt = kc->kt + (size_t)l * C * T, *v = kc->v + (size_t)l * T * C;
+    for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = qkv[C + i];
+    memcpy(v + (size_t)pos * C, qkv + 2 * C, (size_t)C * sizeof(float));
+    for (h = 0; h < H; h++)
+        tinygpt__attention_row(out + (size_t)h * hs, att, NULL, qkv + (size_t)h * hs, kt + (size_t)h * hs * T,
+                               (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs, 1.0f / sqrtf((float)hs), 0.0f,
+                               0, 0);
+}
+
 /* Mean cross-entropy of logits [N,V] against targets [N]; the rows' losses
    are summed in TINYGPT__RUNS runs. */
 static double tinygpt__crossentropy_forward(const float *logits, const int32_t *targets, int N, int V,
@@ -2011,6 +2087,70 @@ static uint64_t tinygpt__site_seed(uint64_t seed, int site)
     return tinygpt__mix64(seed + 0xD1B54A32D192ED03ull * (uint64_t)(site + 1));
 }
 
+/* What a block's attention attends over: the rows of a forward, B sequences
+   of T (training, evaluation, the sampling prefill), or one new row at
+   position cache->n against the sampling cache's keys and values. */
+typedef struct {
+    int B, T;                   /* the forward's shape */
+    float *scratch;             /* attention scratch (tinygpt__attention_scratch_size per thread) */
+    tinygpt__kv_cache *cache;   /* non-NULL: one row against this cache, weights read row by row */
+    float p;                    /* dropout (0 when not training) */
+    uint64_t seed;              /* the forward's dropout seed (tinygpt__site_seed) */
+    int qkv_only;               /* stop after qkv: the prefill's last layer needs only its keys and values */
+} tinygpt__attend;
+
+/* out[N,OC] = inp W^T + bias: the blocked matmul for a forward's rows, the
+   row kernel for the cache's single row, whose weights may be an int8 view's
+   (q8, else NULL). */
+static void tinygpt__block_linear(float *out, const float *inp, const float *w, const tinygpt__qmat *q8,
+                                  const float *bias, int one_row, int N, int IC, int OC, float *work, int threads)
+{
+    if (one_row) tinygpt__linear_row_any(out, inp, w, q8, bias, IC, OC);
+    else tinygpt__linear_forward(out, inp, w, bias, N, IC, OC, work, threads);
+}
+
+/* One transformer block (layer l) on N rows: la's buffers in, out and saved
+   for backward; `branch` [N, C] scratch. q8: the layer's 12 tensors in an
+   int8 view (qkv.weight at [2], proj [4], fc [8], mlp.proj [10]), else NULL.
+   The batch forward and the sampling cache's step both run it. */
+static void tinygpt__block_forward(const tinygpt__layer_acts *la, float *branch, const tinygpt__layer *pw,
+                                   const tinygpt__qmat *q8, int l, const tinygpt__attend *at, int N, int C, int H,
+                                   float *work, int threads)
+{
+    size_t NC = (size_t)N * C;
+    int row = at->cache != NULL;
+    /* x = x + dropout(proj(attention(ln1(x)))) */
+    tinygpt__layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, la->resid_in, pw->ln1_w, pw->ln1_b, N, C, threads);
+    tinygpt__block_linear(la->qkv, la->ln1, pw->qkv_w, q8 ? q8 + 2 : NULL, pw->qkv_b, row, N, C, 3 * C, work, threads);
+    if (at->qkv_only) return;
+    if (row)
+        tinygpt__attention_cached(la->atty, la->att, at->cache, l, la->qkv, C, H);
+    else
+        tinygpt__attention_forward(la->atty, la->att, at->scratch, la->qkv, at->B, at->T, C, H, at->p,
+                                   tinygpt__site_seed(at->seed, 1 + 3 * l), threads);
+    tinygpt__block_linear(branch, la->atty, pw->proj_w, q8 ? q8 + 4 : NULL, pw->proj_b, row, N, C, C, work, threads);
+    tinygpt__residual_forward(la->resid_mid, la->resid_in, branch, NC, at->p, tinygpt__site_seed(at->seed, 2 + 3 * l),
+                              threads);
+    /* x = x + dropout(mlp_proj(gelu(fc(ln2(x))))) */
+    tinygpt__layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->resid_mid, pw->ln2_w, pw->ln2_b, N, C,
+                               threads);
+    tinygpt__block_linear(la->fc, la->ln2, pw->fc_w, q8 ? q8 + 8 : NULL, pw->fc_b, row, N, C, 4 * C, work, threads);
+    tinygpt__gelu_forward(la->gelu, la->fc, 4 * NC, threads);
+    tinygpt__block_linear(branch, la->gelu, pw->mlp_proj_w, q8 ? q8 + 10 : NULL, pw->mlp_proj_b, row, N, 4 * C, C,
+                          work, threads);
+    tinygpt__residual_forward(la->resid_out, la->resid_mid, branch, NC, at->p, tinygpt__site_seed(at->seed, 3 + 3 * l),
+                              threads);
+}
+
+/* logits[N,V] = lm_head(lnf(x)), after the last block; q8: lm_head's int8 rows in a view. */
+static void tinygpt__head_forward(float *logits, float *lnf, float *mean, float *rstd, const float *x,
+                                  const tinygpt__globals *w, const tinygpt__qmat *q8, int one_row, int N, int C,
+                                  int V, float *work, int threads)
+{
+    tinygpt__layernorm_forward(lnf, mean, rstd, x, w->lnf_w, w->lnf_b, N, C, threads);
+    tinygpt__block_linear(logits, lnf, w->lm_head, q8, NULL, one_row, N, C, V, work, threads);
+}
+
 /* The first check of every public function that takes a model: a zeroed one
    (what a failed create or load leaves) or one whose config no longer matches
    its parameters is an error, never a crash. */
@@ -2055,6 +2195,7 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     size_t N, NC;
     struct tinygpt_acts *a;
     tinygpt__globals w;
+    tinygpt__attend at;
     float p;
     if (tinygpt__check_model(model, err)) return -1;
     if (model->names->q8)
@@ -2087,34 +2228,22 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     /* x = dropout(wte[token] + wpe[position]) */
     tinygpt__embedding_forward(a->resid, inputs, w.wte, w.wpe, B, T, C, threads);
     tinygpt__dropout_forward(a->resid, a->resid, NC, p, tinygpt__site_seed(a->dropout_seed, 0), threads);
+    at.B = B;
+    at.T = T;
+    at.scratch = a->attn_scratch;
+    at.cache = NULL;
+    at.p = p;
+    at.seed = a->dropout_seed;
     for (l = 0; l < cfg->n_layer; l++) {
-        tinygpt__layer pw = model->names->param_layer[l];
         tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
-        /* x = x + dropout(proj(attention(ln1(x)))) */
-        tinygpt__layernorm_forward(la.ln1, la.ln1_mean, la.ln1_rstd, la.resid_in, pw.ln1_w, pw.ln1_b, (int)N, C,
-                                   threads);
-        tinygpt__linear_forward(la.qkv, la.ln1, pw.qkv_w, pw.qkv_b, (int)N, C, 3 * C, a->work, threads);
-        if (mode == TINYGPT__FWD_PREFILL && l == cfg->n_layer - 1) return 0;
-        tinygpt__attention_forward(la.atty, la.att, a->attn_scratch, la.qkv, B, T, C, H, p,
-                                   tinygpt__site_seed(a->dropout_seed, 1 + 3 * l), threads);
-        tinygpt__linear_forward(a->branch, la.atty, pw.proj_w, pw.proj_b, (int)N, C, C, a->work, threads);
-        tinygpt__residual_forward(la.resid_mid, la.resid_in, a->branch, NC, p,
-                                  tinygpt__site_seed(a->dropout_seed, 2 + 3 * l), threads);
-        /* x = x + dropout(mlp_proj(gelu(fc(ln2(x))))) */
-        tinygpt__layernorm_forward(la.ln2, la.ln2_mean, la.ln2_rstd, la.resid_mid, pw.ln2_w, pw.ln2_b, (int)N, C,
-                                   threads);
-        tinygpt__linear_forward(la.fc, la.ln2, pw.fc_w, pw.fc_b, (int)N, C, 4 * C, a->work, threads);
-        tinygpt__gelu_forward(la.gelu, la.fc, 4 * NC, threads);
-        tinygpt__linear_forward(a->branch, la.gelu, pw.mlp_proj_w, pw.mlp_proj_b, (int)N, 4 * C, C, a->work, threads);
-        tinygpt__residual_forward(la.resid_out, la.resid_mid, a->branch, NC, p,
-                                  tinygpt__site_seed(a->dropout_seed, 3 + 3 * l), threads);
+        at.qkv_only = mode == TINYGPT__FWD_PREFILL && l == cfg->n_layer - 1;
+        tinygpt__block_forward(&la, a->branch, &model->names->param_layer[l], NULL, l, &at, (int)N, C, H, a->work,
+                               threads);
     }
+    if (mode == TINYGPT__FWD_PREFILL) return 0;
     /* logits = lm_head(lnf(x)) */
-    {
-        float *x = a->resid + (size_t)cfg->n_layer * a->cap_rows * C;
-        tinygpt__layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, w.lnf_w, w.lnf_b, (int)N, C, threads);
-        tinygpt__linear_forward(a->logits, a->lnf, w.lm_head, NULL, (int)N, C, V, a->work, threads);
-    }
+    tinygpt__head_forward(a->logits, a->lnf, a->lnf_mean, a->lnf_rstd, a->resid + (size_t)cfg->n_layer * a->cap_rows * C,
+                          &w, NULL, 0, (int)N, C, V, a->work, threads);
     if (targets && loss) *loss = tinygpt__crossentropy_forward(a->logits, targets, (int)N, V, threads);
     return 0;
 }
@@ -2490,43 +2619,7 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
     return cand[i].id;
 }
 
-/* Keys and values of every layer for the first n positions of the sampling
-   window, so the next token costs one row through the model (O(window) in
-   attention) instead of a forward over the whole window. Positions are
-   absolute (learned embeddings), so when the window slides every cached entry
-   changes and the cache is rebuilt by a prefill forward. It holds `cap`
-   positions: the longest the window gets in this call, at most block_size. */
-typedef struct {
-    float *kt;                 /* [L, C, cap]: keys, transposed as attention_row takes them */
-    float *v;                  /* [L, cap, C]: values */
-    float *x, *ln, *qkv, *atty, *branch, *fc, *gelu, *att, *logits;  /* one row */
-    int    n, cap;             /* positions cached, positions it can hold */
-} tinygpt__kv_cache;
 
-static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg, int cap)
-{
-    size_t C = (size_t)cfg->n_embd, T = (size_t)cap;
-    /* L*T*2C is not bounded by the parameter count (L = T = 65536, C = 1 wraps
-       a 32-bit size_t), so it is checked here; row is, by V*C, T*C and C*C */
-    int ok = 1;
-    size_t kv = tinygpt__mul(tinygpt__mul((size_t)cfg->n_layer, T, &ok), 2 * C, &ok);
-    size_t row = 15 * C + T + (size_t)cfg->vocab_size, total = tinygpt__add(kv, row, &ok);
-    memset(kc, 0, sizeof *kc);
-    kc->kt = ok ? tinygpt__alloc_floats(total) : NULL;
-    if (!kc->kt) return -1;
-    kc->cap = cap;
-    kc->v = kc->kt + kv / 2;
-    kc->x = kc->kt + kv;
-    kc->ln = kc->x + C;
-    kc->qkv = kc->ln + C;
-    kc->atty = kc->qkv + 3 * C;
-    kc->branch = kc->atty + C;
-    kc->fc = kc->branch + C;
-    kc->gelu = kc->fc + 4 * C;
-    kc->att = kc->gelu + 4 * C;
-    kc->logits = kc->att + T;
-    return 0;
-}
 
 /* Fills the cache from the last forward (B = 1, T = n, dropout off). */
 static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *model, int n)
@@ -2546,61 +2639,44 @@ static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *m
     kc->n = n;
 }
 
-/* linear_row with the weights as floats (w) or, in an int8 view, as int8
-   rows with their scales (qm): out[j] = bias[j] + scale[j] * (q[j] . x). */
-static void tinygpt__linear_row_any(float *out, const float *x, const float *w, const tinygpt__qmat *qm,
-                                    const float *bias, int IC, int OC)
-{
-    if (!qm) { tinygpt__linear_row(out, x, w, bias, IC, OC); return; }
-    tinygpt__dot_rows_q8(out, x, qm->q, qm->scale, OC, IC);
-    if (bias) { int j; for (j = 0; j < OC; j++) out[j] += bias[j]; }
-}
 
 /* The forward of one token at position kc->n, attending to the cached
-   positions; the same ops as tinygpt__forward with dropout off. Leaves the
-   logits in kc->logits and the token's key and value in the cache. In an
-   int8 view the matrices are read from the image's int8 rows (names->q8,
-   tensors in checkpoint order: wte, wpe, then 12 per layer, then lnf and
-   lm_head). */
+   positions: the embedding, then tinygpt__block_forward on one row per
+   layer, then the head. Leaves the logits in kc->logits and the token's key
+   and value in the cache. In an int8 view the matrices are read from the
+   image's int8 rows (names->q8, tensors in checkpoint order: wte, wpe, then
+   12 per layer, then lnf and lm_head). */
 static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *model, int32_t token)
 {
     const tinygpt_config *cfg = &model->config;
-    int C = cfg->n_embd, H = cfg->n_head, hs = C / H, T = kc->cap, pos = kc->n, l, h, i;
-    float scale = 1.0f / sqrtf((float)hs), mean, rstd, grad;
+    int C = cfg->n_embd, pos = kc->n, l, i;
     tinygpt__globals w = model->names->params;
-    const tinygpt__qmat *q8 = model->names->q8, *qb = NULL;
-    /* One row each, so the ops are written here without their parallel
-       loops: entering an OpenMP region, even one of one thread, cost about a
-       quarter of the tokens/s with clang's runtime. */
+    const tinygpt__qmat *q8 = model->names->q8;
+    tinygpt__layer_acts la;
+    tinygpt__attend at;
+    memset(&at, 0, sizeof at);
+    at.cache = kc;
+    /* one row: every buffer is the cache's, the residual stream updated in place */
+    la.resid_in = la.resid_mid = la.resid_out = kc->x;
+    la.ln1 = la.ln2 = kc->ln;
+    la.ln1_mean = la.ln2_mean = kc->mean;
+    la.ln1_rstd = la.ln2_rstd = kc->rstd;
+    la.qkv = kc->qkv;
+    la.att = kc->att;
+    la.atty = kc->atty;
+    la.fc = kc->fc;
+    la.gelu = kc->gelu;
     if (q8) {
         const signed char *e = q8[0].q + (size_t)token * C, *p = q8[1].q + (size_t)pos * C;
         for (i = 0; i < C; i++) kc->x[i] = q8[0].scale[token] * (float)e[i] + q8[1].scale[pos] * (float)p[i];
     } else {
         for (i = 0; i < C; i++) kc->x[i] = w.wte[(size_t)token * C + i] + w.wpe[(size_t)pos * C + i];
     }
-    for (l = 0; l < cfg->n_layer; l++) {
-        tinygpt__layer pw = model->names->param_layer[l];
-        if (q8) qb = q8 + 2 + (size_t)l * 12;  /* this layer's tensors: qkv.weight is [2], proj [4], fc [8], mlp.proj [10] */
-        float *kt = kc->kt + (size_t)l * C * T, *v = kc->v + (size_t)l * T * C;
-        tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, pw.ln1_w, pw.ln1_b, C);
-        tinygpt__linear_row_any(kc->qkv, kc->ln, pw.qkv_w, qb ? qb + 2 : NULL, pw.qkv_b, C, 3 * C);
-        for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = kc->qkv[C + i];
-        memcpy(v + (size_t)pos * C, kc->qkv + 2 * C, (size_t)C * sizeof(float));
-        for (h = 0; h < H; h++)
-            tinygpt__attention_row(kc->atty + (size_t)h * hs, kc->att, NULL, kc->qkv + (size_t)h * hs,
-                                   kt + (size_t)h * hs * T, (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs,
-                                   scale, 0.0f, 0, 0);
-        tinygpt__linear_row_any(kc->branch, kc->atty, pw.proj_w, qb ? qb + 4 : NULL, pw.proj_b, C, C);
-        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
-        tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, pw.ln2_w, pw.ln2_b, C);
-        tinygpt__linear_row_any(kc->fc, kc->ln, pw.fc_w, qb ? qb + 8 : NULL, pw.fc_b, C, 4 * C);
-        for (i = 0; i < 4 * C; i++) kc->gelu[i] = tinygpt__gelu_eval(kc->fc[i], &grad);
-        tinygpt__linear_row_any(kc->branch, kc->gelu, pw.mlp_proj_w, qb ? qb + 10 : NULL, pw.mlp_proj_b, 4 * C, C);
-        for (i = 0; i < C; i++) kc->x[i] += kc->branch[i];
-    }
-    tinygpt__layernorm_row(kc->ln, &mean, &rstd, kc->x, w.lnf_w, w.lnf_b, C);
-    tinygpt__linear_row_any(kc->logits, kc->ln, w.lm_head, q8 ? q8 + 2 + 12 * (size_t)cfg->n_layer + 2 : NULL, NULL, C,
-                            cfg->vocab_size);
+    for (l = 0; l < cfg->n_layer; l++)
+        tinygpt__block_forward(&la, kc->branch, &model->names->param_layer[l], q8 ? q8 + 2 + (size_t)l * 12 : NULL, l,
+                               &at, 1, C, cfg->n_head, NULL, 1);
+    tinygpt__head_forward(kc->logits, kc->ln, kc->mean, kc->rstd, kc->x, &w,
+                          q8 ? q8 + 2 + 12 * (size_t)cfg->n_layer + 2 : NULL, 1, 1, C, cfg->vocab_size, NULL, 1);
     kc->n++;
 }
 
@@ -3119,11 +3195,10 @@ TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t
     tinygpt_config cfg;
     tinygpt_train_config tc;
     uint32_t flags = 0;
-    size_t expected = 0, V, C, cap, total, kv;
+    size_t expected = 0, V, cap, total, kv;
     int ok = 1;
     if (!d || len < TINYGPT__HEADER_SIZE + 4 || tinygpt__read_header(d, &cfg, &tc, &flags, &expected, NULL)) return 0;
     V = (size_t)cfg.vocab_size;
-    C = (size_t)cfg.n_embd;
     cap = context_len == 0 || context_len > (size_t)cfg.block_size ? (size_t)cfg.block_size : context_len;
     /* the model: the vocabulary's three arrays and the names */
     total = tinygpt__add(tinygpt__mul(3 * sizeof(uint32_t), V, &ok),
@@ -3131,9 +3206,8 @@ TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t
     /* tinygpt_generate: the window, the sampler's candidates, the cache (tinygpt__kv_cache_alloc) */
     total = tinygpt__add(total, tinygpt__mul(sizeof(int32_t), cap, &ok), &ok);
     total = tinygpt__add(total, tinygpt__mul(sizeof(tinygpt__candidate), V, &ok), &ok);
-    kv = tinygpt__mul(tinygpt__mul((size_t)cfg.n_layer, cap, &ok), 2 * C, &ok);
-    kv = tinygpt__add(kv, tinygpt__add(tinygpt__add(tinygpt__mul(15, C, &ok), cap, &ok), V, &ok), &ok);
-    total = tinygpt__add(total, tinygpt__mul(sizeof(float), kv, &ok), &ok);
+    total = tinygpt__add(total, tinygpt__mul(sizeof(float), tinygpt__kv_cache_floats(&cfg, (int)cap, &kv, &ok), &ok),
+                         &ok);
     return ok ? total : 0;
 }
 
