@@ -265,10 +265,21 @@ typedef struct tinygpt_sampler {
     float       temperature;  /* 0 = greedy; < 1 sharper, > 1 more random; >= 0 */
     int         top_k;        /* 0 = all (values above V mean all too); >= 0 */
     float       top_p;        /* in (0, 1]; 1 = all */
+    int         slide;        /* 0 or 1: exact. N > 1: see below */
     tinygpt_rng rng;          /* advances with every draw */
 } tinygpt_sampler;
 
-/* temperature 0.8, top_k 40, top_p 1, rng seeded with `seed`. */
+/* The window and `slide`: each token is drawn from the logits over the last
+   block_size tokens at most. Positions are learned, so once the window is
+   full every cached key and value changes with each new token and the cache
+   is rebuilt (a forward over the window) per token: the exact slide, the
+   default, the same tokens as a forward over the last block_size. With slide
+   = N (2 <= N <= block_size) a full window instead drops its oldest N tokens
+   at once, and the next N tokens reuse one rebuild: each then sees between
+   block_size - N + 1 and block_size tokens (fewer than the exact slide gives),
+   for about N times fewer rebuilds. */
+
+/* temperature 0.8, top_k 40, top_p 1, slide 1 (exact), rng seeded with `seed`. */
 TINYGPT_DEF tinygpt_sampler tinygpt_sampler_default(uint64_t seed);
 
 /* Extends `context` (n_context >= 1 ids) by up to max_new_tokens drawn by
@@ -2686,6 +2697,7 @@ TINYGPT_DEF tinygpt_sampler tinygpt_sampler_default(uint64_t seed)
     s.temperature = 0.8f;
     s.top_k = 40;
     s.top_p = 1.0f;
+    s.slide = 1;
     tinygpt_rng_seed(&s.rng, seed);
     return s;
 }
@@ -2697,7 +2709,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
                              tinygpt_token_fn on_token, void *user, int use_cache, tinygpt_error *err)
 {
     float temperature, top_p;
-    int T, V, longest, i, top_k;
+    int T, V, longest, i, top_k, slide;
     size_t produced = 0, n;
     int32_t *window;
     tinygpt__candidate *cand;
@@ -2710,10 +2722,13 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
     temperature = sampler->temperature;
     top_k = sampler->top_k;
     top_p = sampler->top_p;
+    slide = sampler->slide < 1 ? 1 : sampler->slide;
     if (!(temperature >= 0.0f) || !tinygpt__finite(temperature))
         return tinygpt__fail(err, "temperature must be a finite number >= 0 (got %g)", (double)temperature);
     if (top_k < 0) return tinygpt__fail(err, "top_k must be >= 0 (got %d)", top_k);
     if (!(top_p > 0.0f && top_p <= 1.0f)) return tinygpt__fail(err, "top_p must be in (0, 1] (got %g)", (double)top_p);
+    if (sampler->slide < 0 || slide > T)
+        return tinygpt__fail(err, "slide must be 0 or 1 (exact) up to block_size %d (got %d)", T, sampler->slide);
     if (!context || n_context < 1) return tinygpt__fail(err, "generate needs a context of at least one token");
     if (tinygpt__check_tokens(context, n_context, V, "context", err)) return -1;
     memset(&kc, 0, sizeof kc);
@@ -2767,12 +2782,11 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
         produced++;
         if (n_out) *n_out = produced;
         if (n == (size_t)T) {  /* slide: every position moves, the cache is stale */
-            memmove(window, window + 1, (size_t)(T - 1) * sizeof(int32_t));
+            memmove(window, window + slide, (size_t)(T - slide) * sizeof(int32_t));
+            n = (size_t)(T - slide);
             kc.n = 0;
-        } else {
-            n++;
         }
-        window[n - 1] = next;
+        window[n++] = next;
         if (on_token && on_token(user, next)) break;
     }
     tinygpt_free(window);

@@ -173,6 +173,7 @@ static double bench_lib_acts_bytes(const tinygpt_config *cfg, int B, int T, int 
    internal tinygpt__generate takes it as an argument; only one model samples
    at a time here). */
 static int g_use_kv_cache = 1;
+static int g_slide = 1;  /* the sampler's slide in bench_generate_once */
 
 static int bench_set_kv_cache(tinygpt_model *model, int on)
 {
@@ -685,6 +686,7 @@ static double bench_generate_once(tinygpt_model *model, const int32_t *context, 
     double t0;
     sampler.temperature = 1.0f;
     sampler.top_k = 0;
+    sampler.slide = g_slide;
     t0 = bench_now();
     if (tinygpt__generate(model, &sampler, context, (size_t)ctx, (size_t)n_new, out, &got, NULL, NULL,
                           g_use_kv_cache, &err) || got != (size_t)n_new) {
@@ -882,6 +884,7 @@ int main(int argc, char **argv)
     tinygpt_config cfg;
     double rss_start, rss_train = -1.0, peak_gflops, int8_bytes = 0.0;
     bench_gen_result gen_plain[2], gen_cached[2], gen_small_pages, gen_int8;
+    bench_gen_result gen_full[2], gen_slide[2];  /* window full: exact, --slide 64; 1 and 2 threads */
     double flops_step, mm_flops, att_flops, step_flops = 0.0, step_lib_t = 0.0, step_blas_t = 0.0;
     char load_before[64], load_after[64], script[1024];
     const char *env_quick = getenv("BENCH_QUICK");
@@ -936,6 +939,8 @@ int main(int argc, char **argv)
     memset(gen_cached, 0, sizeof gen_cached);
     memset(&gen_small_pages, 0, sizeof gen_small_pages);
     memset(&gen_int8, 0, sizeof gen_int8);
+    memset(gen_full, 0, sizeof gen_full);
+    memset(gen_slide, 0, sizeof gen_slide);
     {
         tinygpt_model model = zero_model, small_pages = zero_model;
         int have_small_pages;
@@ -975,6 +980,22 @@ int main(int argc, char **argv)
                     free(img);
                 }
             }
+            /* window full: the exact slide (a prefill per token) with 2 threads (1 thread is
+               gen_cached[0]), and slide 64 over 2,000 tokens with 1 and 2 threads */
+            for (i = 0; have_cache && i < 2; i++) {
+                bench_set_kv_cache(&model, 1);
+                model.threads = i + 1;
+                if (i == 1) {
+                    bench_progress("sampling, window full, 2 threads");
+                    gen_full[1] = bench_generate(&model, SEED_T, o.quick ? 2 : 0, o.gen_seconds, o.gen_reps, 0);
+                }
+                bench_progress(i == 0 ? "sampling, slide 64, 1 thread" : "sampling, slide 64, 2 threads");
+                g_slide = 64;
+                gen_slide[i] = bench_generate(&model, SEED_T, o.quick ? 70 : 2000, o.gen_seconds, o.gen_reps, 0);
+                g_slide = 1;
+            }
+            gen_full[0] = gen_cached[0];
+            model.threads = 1;
             if (have_cache) agree = bench_cache_agreement(&model, o.grow_to - 1);
             param_bytes = (double)model.num_params * sizeof(float);
             tinygpt_model_free(&model);
@@ -1150,6 +1171,22 @@ int main(int argc, char **argv)
             printf("%8.1fx\n", gen_cached[i].tokens_per_s / gen_plain[i].tokens_per_s);
         else printf("%9s\n", "n/a");
         if (gen_plain[i].tokens_per_s <= 0.0 || (have_cache && gen_cached[i].tokens_per_s <= 0.0)) failed = 1;
+    }
+    if (have_cache) {
+        printf("   window full (positions are learned: every cached key changes per token), with the cache:\n");
+        printf("     exact slide (the default): 1 thread ");
+        bench_print_num(gen_full[0].tokens_per_s, "%*.1f", 1);
+        printf(", 2 threads ");
+        bench_print_num(gen_full[1].tokens_per_s, "%*.1f", 1);
+        if (gen_full[0].tokens_per_s > 0.0 && gen_full[1].tokens_per_s > 0.0)
+            printf(" (%.2fx)", gen_full[1].tokens_per_s / gen_full[0].tokens_per_s);
+        printf("\n     --slide 64, %d new tokens: 1 thread ", gen_slide[0].n_new);
+        bench_print_num(gen_slide[0].tokens_per_s, "%*.1f", 1);
+        if (gen_slide[0].tokens_per_s > 0.0 && gen_cached[1].tokens_per_s > 0.0)
+            printf(" (%.0f%% of the growing row's cached rate)", 100.0 * gen_slide[0].tokens_per_s / gen_cached[1].tokens_per_s);
+        printf(", 2 threads ");
+        bench_print_num(gen_slide[1].tokens_per_s, "%*.1f", 1);
+        printf("\n");
     }
     printf("   new tokens per call: first row %d without, %d with the cache; second row %d\n",
            gen_plain[0].n_new, gen_cached[0].n_new, o.grow_to - 1);

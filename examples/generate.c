@@ -18,6 +18,7 @@ typedef struct options {
     float              temperature;
     int                top_k;
     float              top_p;
+    int                slide;
     unsigned long long seed;
     int                threads;
     int                interactive;    /* prompts from standard input, one a line */
@@ -33,6 +34,9 @@ static const flag FLAGS[] = {
     {"temperature",    FLAG_REAL,   OPT(temperature),    0, HUGE_VAL, "[)", "< 1 sharper, > 1 more random, 0 greedy"},
     {"top_k",          FLAG_INT,    OPT(top_k),          0, INT_MAX,  NULL, "sample from the N likeliest characters, 0 = all"},
     {"top_p",          FLAG_REAL,   OPT(top_p),          0, 1,        "(]", "nucleus: the likeliest set with this much probability, 1 = all"},
+    {"slide",          FLAG_INT,    OPT(slide),          1, INT_MAX,  NULL, "a full window drops this many characters at once: 1 = exact; N > 1 "
+                                                                            "is about N times faster past block_size, each character then seeing "
+                                                                            "block_size - N + 1 to block_size"},
     {"seed",           FLAG_U64,    OPT(seed),           0, 0,        NULL, "random seed"},
     {"threads",        FLAG_INT,    OPT(threads),        0, INT_MAX,  NULL, "worker threads, 0 = library default"},
     {"interactive",    FLAG_SWITCH, OPT(interactive),    0, 0,        NULL, "read prompts from standard input, one a line, "
@@ -49,6 +53,7 @@ static void parse_args(int argc, char **argv, options *o)
     o->temperature = 0.8f;
     o->top_k = 40;
     o->top_p = 1.0f;
+    o->slide = 1;
     o->seed = 1337;
     parse_flags(&TABLE, argc, argv, o, NULL);
 }
@@ -239,6 +244,7 @@ int main(int argc, char **argv)
     sampler.temperature = o.temperature;
     sampler.top_k = o.top_k;
     sampler.top_p = o.top_p;
+    sampler.slide = o.slide;
     if (o.interactive) {
         interactive(&model, &o, &sampler);
         check_stdout();
