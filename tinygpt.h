@@ -1186,6 +1186,7 @@ typedef struct { const float *p; size_t rs, cs; } tinygpt__view;
 
 static float tinygpt__dot(const float *a, const float *b, int n);
 static size_t tinygpt__matmul_work_size(int threads);
+static size_t tinygpt__matmul_work_size_for(int threads, int N, int K);
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads);
 static float tinygpt__lanes_total(const float lane[TINYGPT__LANES]);
@@ -1193,12 +1194,8 @@ static float tinygpt__lanes_sum(const float *x, int n);
 TINYGPT__CONTRACT
 static void tinygpt__axpy_rows(float *TINYGPT__RESTRICT y, const float *a, const float *x, size_t ldx,
                                int m, int n);
-static void tinygpt__transpose_head(float *kt, const float *x, size_t ldx, int T, int hs);
-static void tinygpt__copy_head(float *x, const float *src, size_t ld, int T, int hs);
 static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K);
 static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *q, const float *scale, int nrows, int K);
-static void tinygpt__axpy_rows4(float *const y[4], const float *const a[4], const float *x, size_t ldx,
-                                int n, int len);
 static inline uint32_t tinygpt__bits(float f);
 static inline float tinygpt__from_bits(uint32_t u);
 static inline float tinygpt__select(int c, float a, float b);
@@ -1582,21 +1579,25 @@ static size_t tinygpt__tri(int T)
     return t % 2 ? t * ((t + 1) / 2) : (t / 2) * (t + 1);
 }
 
-/* Floats of scratch each thread of the attention forward/backward uses:
-   four [T, hs] copies of the head's vectors (keys or values transposed, and
-   q, k, dy or v packed), two packed triangles (d(scores) and the dropped
-   probabilities) and eight rows (two blocks of four). */
-#define TINYGPT__ATT_BLOCK 4
+/* Causal attention runs per head in blocks of TINYGPT__ATT_ROWS query rows:
+   the block's scores against keys 0..(its last row) are one product, as are
+   their weighted values, so only the diagonal tile computes masked entries
+   (about an eighth of the work at T = 128) and the rest skips them. Floats of
+   scratch per thread: three [rows, T] tiles (scores or d(weights), weights
+   after dropout, d(scores)), an [rows, hs] output tile, dk and dv sums
+   [T, hs] each, and the matmul's work for these shapes. */
+#define TINYGPT__ATT_ROWS 32
 static size_t tinygpt__attention_scratch_size(int T, int hs, int *ok)
 {
-    size_t tri = tinygpt__tri_checked(T, ok);
-    return tinygpt__add(tinygpt__mul(2, tri, ok),
-                        tinygpt__mul(4 * (size_t)hs + 2 * TINYGPT__ATT_BLOCK, (size_t)T, ok), ok);
+    int wide = T > hs ? T : hs;
+    size_t tiles = tinygpt__mul((size_t)3 * TINYGPT__ATT_ROWS, (size_t)T, ok);
+    size_t vecs = tinygpt__mul((size_t)TINYGPT__ATT_ROWS + 2 * (size_t)T, (size_t)hs, ok);
+    return tinygpt__add(tinygpt__add(tiles, vecs, ok), tinygpt__matmul_work_size_for(1, wide, wide), ok);
 }
 
 /* The attention weights of query row t: row[s] = softmax over s <= t of
-   q.k_s * scale, where the scores row[s] for s < done are already there (a
-   block of queries computed them together). Keys come transposed (k_s[d] at
+   q.k_s * scale, where the scores row[s] for s < done are already there (the
+   blocked forward computes them all; the sampling cache's row none). Keys come transposed (k_s[d] at
    kt[d*ldk + s]). Returns the weights after dropout: `dropped` (t+1 floats),
    element s with dropout index drop0 + s, or row itself when p = 0. */
 static const float *tinygpt__attention_weights(float *row, float *dropped, const float *q, const float *kt,
@@ -1605,8 +1606,10 @@ static const float *tinygpt__attention_weights(float *row, float *dropped, const
 {
     float maxv = -FLT_MAX, lane[TINYGPT__LANES], inv;
     int s, j, n = t + 1;
-    for (s = done; s < n; s++) row[s] = 0.0f;
-    tinygpt__axpy_rows(row + done, q, kt + done, ldk, hs, n - done);  /* row[s] = q.k_s */
+    if (done < n) {  /* row[s] = q.k_s */
+        for (s = done; s < n; s++) row[s] = 0.0f;
+        tinygpt__axpy_rows(row + done, q, kt + done, ldk, hs, n - done);
+    }
     for (j = 0; j < TINYGPT__LANES; j++) lane[j] = -FLT_MAX;
     for (s = 0; s < n; s++) row[s] *= scale;
     /* max and sum in TINYGPT__LANES interleaved lanes, so that they vectorise */
@@ -1638,69 +1641,57 @@ static void tinygpt__attention_row(float *y, float *row, float *dropped, const f
 
 /* qkv [B,T,3C] -> out [B,T,C]. att [B,H,tri(T)] gets the softmax
    probabilities before dropout (p applied with `seed` on the fly). `scratch`
-   holds threads * tinygpt__attention_scratch_size(T, C/H) floats. Queries go
-   in blocks of four: the scores against keys s < t0 (the block's first row)
-   and the weighted sum of those values are four-row products; the few
-   positions t0 <= s <= t are done row by row. */
+   holds threads * tinygpt__attention_scratch_size(T, C/H) floats. Per head
+   and block of query rows r0..r1-1 (TINYGPT__ATT_ROWS), over keys s < r1:
+     S = Q K^T          scores, one product
+     W = softmax(S * scale) per row over s <= t, then dropout
+     Y = W V            one product (W is 0 past the diagonal)
+   Heads run in parallel, each on one thread: the same bits for any count. */
 static void tinygpt__attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
                                        int T, int C, int H, float p, uint64_t seed, int threads)
 {
     int hs = C / H, bh, ok = 1;
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
-    (void)threads;
-    TINYGPT__PARALLEL_FOR(threads)
-    for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, t0, r, s;
-        float *kt = tinygpt__thread_scratch(scratch, per_thread);
-        float *v = kt + (size_t)hs * T;        /* value s at v + s*hs */
-        float *dropped = v + (size_t)hs * T;  /* TINYGPT__ATT_BLOCK rows of T */
+    TINYGPT__FOR(threads, for (bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H, r0, r, s;
+        float *score = tinygpt__thread_scratch(scratch, per_thread);  /* [rows, r1] */
+        float *w = score + (size_t)TINYGPT__ATT_ROWS * T;              /* [rows, r1] */
+        float *y = w + (size_t)2 * TINYGPT__ATT_ROWS * T;              /* [rows, hs] */
+        float *work = y + (size_t)TINYGPT__ATT_ROWS * hs + (size_t)2 * T * hs;
         float *head_att = att + (size_t)bh * tri;
-        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
-        tinygpt__transpose_head(kt, base + C, C3, T, hs);
-        tinygpt__copy_head(v, base + 2 * C, C3, T, hs);
-        for (t0 = 0; t0 < T; t0 += TINYGPT__ATT_BLOCK) {
-            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK;
-            int done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;  /* scores s < done: the block's shared part */
-            float *score[TINYGPT__ATT_BLOCK], *y[TINYGPT__ATT_BLOCK];
-            const float *q[TINYGPT__ATT_BLOCK], *w[TINYGPT__ATT_BLOCK];
+        const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
+        for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
+            int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
+            tinygpt__view qv, kv, wv, vv;
+            qv.p = q + (size_t)r0 * C3; qv.rs = C3; qv.cs = 1;
+            kv.p = k;                   kv.rs = 1;  kv.cs = C3;   /* K^T */
+            tinygpt__matmul(score, qv, kv, rows, r1, hs, 0, work, 1);
             for (r = 0; r < rows; r++) {
-                score[r] = head_att + tinygpt__tri(t0 + r);
-                y[r] = out + ((size_t)b * T + t0 + r) * C + (size_t)h * hs;
-                q[r] = base + (size_t)(t0 + r) * C3;
-                for (s = 0; s < done; s++) score[r][s] = 0.0f;
-                for (s = 0; s < hs; s++) y[r][s] = 0.0f;
+                int t = r0 + r;
+                float *row = head_att + tinygpt__tri(t), *wr = w + (size_t)r * r1;
+                const float *weights;
+                memcpy(row, score + (size_t)r * r1, (size_t)(t + 1) * sizeof(float));
+                weights = tinygpt__attention_weights(row, wr, NULL, NULL, 0, t, t + 1, hs, scale, p, seed,
+                                                     (size_t)bh * tri + tinygpt__tri(t));
+                if (weights != wr) memcpy(wr, weights, (size_t)(t + 1) * sizeof(float));
+                for (s = t + 1; s < r1; s++) wr[s] = 0.0f;
             }
-            if (done) tinygpt__axpy_rows4(score, q, kt, (size_t)T, hs, done);  /* scores, s < t0 */
+            wv.p = w; wv.rs = (size_t)r1; wv.cs = 1;
+            vv.p = v; vv.rs = C3;         vv.cs = 1;
+            tinygpt__matmul(y, wv, vv, rows, hs, r1, 0, work, 1);
             for (r = 0; r < rows; r++)
-                w[r] = tinygpt__attention_weights(score[r], dropped + (size_t)r * T, q[r], kt, (size_t)T, t0 + r,
-                                                  done, hs, scale, p, seed,
-                                                  (size_t)bh * tri + tinygpt__tri(t0 + r));
-            if (done) tinygpt__axpy_rows4(y, w, v, (size_t)hs, done, hs);  /* values s < t0 */
-            for (r = 0; r < rows; r++)
-                tinygpt__axpy_rows(y[r], w[r] + done, v + (size_t)done * hs, (size_t)hs, t0 + r + 1 - done, hs);
+                memcpy(out + ((size_t)b * T + r0 + r) * C + (size_t)h * hs, y + (size_t)r * hs, (size_t)hs * sizeof(float));
         }
-    }
+    });
 }
 
-/* col[j] = m[t0 + j][s] for j < n: column s of a packed lower triangle m
-   (row t at m + tri(t)), from row t0 on. */
-static void tinygpt__tri_column(float *col, const float *m, int s, int t0, int n)
-{
-    size_t at = tinygpt__tri(t0) + (size_t)s;
-    int j;
-    for (j = 0; j < n; j++) {
-        col[j] = m[at];
-        at += (size_t)(t0 + j) + 1;
-    }
-}
-
-/* dqkv += gradient of attention_forward given dout. `scratch` as in forward.
-   Per head: a pass over query rows t gives d(scores) row by row and dq_t;
-   a pass over key positions s then sums column s of the triangles into dk_s
-   and dv_s. Only the unmasked triangle is touched. Both passes go in blocks
-   of four rows (or columns), as the forward does: the part of the triangle
-   all four share is a four-row product, the rest is done one by one. */
+/* dqkv += gradient of attention_forward given dout. `scratch` as in
+   forward. Per head and block of query rows r0..r1-1, over keys s < r1:
+     dW = dY V^T                       one product; dropout's mask applied
+     dS = W o (dW - rowsum(W o dW)) * scale   softmax backward, row by row
+     dQ += dS K,  dK += dS^T Q,  dV += W_dropped^T dY   three products
+   dK and dV are summed over the blocks in scratch, then added to dqkv. */
 static void tinygpt__attention_backward(float *dqkv, float *scratch, const float *dout,
                                         const float *qkv, const float *att, int B, int T, int C,
                                         int H, float p, uint64_t seed, int threads)
@@ -1708,92 +1699,67 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
     int hs = C / H, bh, ok = 1;
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
-    (void)threads;
-    /* heads of one batch row share no dqkv entries, so they can run in parallel */
-    TINYGPT__PARALLEL_FOR(threads)
-    for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, t0, s0, r, s;
-        float *vt = tinygpt__thread_scratch(scratch, per_thread);
-        float *q = vt + (size_t)hs * T, *k = q + (size_t)hs * T, *dy = k + (size_t)hs * T;  /* row t at t*hs */
-        float *dscore = dy + (size_t)hs * T, *dropped = dscore + tri;
-        float *dp = dropped + tri, *col = dp + (size_t)TINYGPT__ATT_BLOCK * T;  /* ATT_BLOCK rows of T each */
+    /* heads share no dqkv entries, so they run in parallel */
+    TINYGPT__FOR(threads, for (bh = 0; bh < B * H; bh++) {
+        int b = bh / H, h = bh % H, r0, r, s, d, j;
+        float *dw = tinygpt__thread_scratch(scratch, per_thread);  /* [rows, r1] d(weights) */
+        float *wd = dw + (size_t)TINYGPT__ATT_ROWS * T;           /* [rows, r1] weights after dropout */
+        float *ds = wd + (size_t)TINYGPT__ATT_ROWS * T;           /* [rows, r1] d(scores) */
+        float *dq = ds + (size_t)TINYGPT__ATT_ROWS * T;           /* [rows, hs] */
+        float *dk = dq + (size_t)TINYGPT__ATT_ROWS * hs, *dv = dk + (size_t)T * hs;  /* [T, hs] each */
+        float *work = dv + (size_t)T * hs;
         const float *head_att = att + (size_t)bh * tri;
-        const float *weights = p > 0.0f ? dropped : head_att;  /* what multiplied the values */
-        const float *base = qkv + (size_t)b * T * C3 + (size_t)h * hs;
+        const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
+        const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;
         float *dbase = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
-        tinygpt__transpose_head(vt, base + 2 * C, C3, T, hs);
-        tinygpt__copy_head(q, base, C3, T, hs);
-        tinygpt__copy_head(k, base + C, C3, T, hs);
-        tinygpt__copy_head(dy, dout + (size_t)b * T * C + (size_t)h * hs, (size_t)C, T, hs);
-        /* query rows t0..t0+3: d(scores) and dq */
-        for (t0 = 0; t0 < T; t0 += TINYGPT__ATT_BLOCK) {
-            int rows = T - t0 < TINYGPT__ATT_BLOCK ? T - t0 : TINYGPT__ATT_BLOCK;
-            int done = rows == TINYGPT__ATT_BLOCK ? t0 : 0;  /* as in the forward */
-            float *dpr[TINYGPT__ATT_BLOCK], *dsr[TINYGPT__ATT_BLOCK], *dq[TINYGPT__ATT_BLOCK];
-            const float *dyr[TINYGPT__ATT_BLOCK], *dsc[TINYGPT__ATT_BLOCK];
+        for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
+            int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
+            tinygpt__view av, bv;
+            av.p = dy + (size_t)r0 * C; av.rs = (size_t)C; av.cs = 1;
+            bv.p = v;                   bv.rs = 1;         bv.cs = C3;   /* V^T */
+            tinygpt__matmul(dw, av, bv, rows, r1, hs, 0, work, 1);
             for (r = 0; r < rows; r++) {
-                dpr[r] = dp + (size_t)r * T;
-                dyr[r] = dy + (size_t)(t0 + r) * hs;
-                dsr[r] = dscore + tinygpt__tri(t0 + r);
-                dsc[r] = dsr[r];
-                dq[r] = dbase + (size_t)(t0 + r) * C3;
-                for (s = 0; s <= t0 + r; s++) dpr[r][s] = 0.0f;
-            }
-            /* y_t = sum_s drop(row[s]) v_s: dp[s] = d(row[s]) = keep_s * dy_t.v_s */
-            if (done) tinygpt__axpy_rows4(dpr, dyr, vt, (size_t)T, hs, done);
-            for (r = 0; r < rows; r++) {
-                int t = t0 + r, n = t + 1, j;
+                int t = r0 + r, n = t + 1;
                 const float *row = head_att + tinygpt__tri(t);
-                float *dr = dropped + tinygpt__tri(t), *d = dpr[r], lane[TINYGPT__LANES] = {0}, dot;
+                float *dwr = dw + (size_t)r * r1, *wdr = wd + (size_t)r * r1, *dsr = ds + (size_t)r * r1;
+                float lane[TINYGPT__LANES] = {0}, dot;
                 size_t drop0 = (size_t)bh * tri + tinygpt__tri(t);
-                tinygpt__axpy_rows(d + done, dyr[r], vt + done, (size_t)T, hs, n - done);
                 if (p > 0.0f)
                     for (s = 0; s < n; s++) {
                         float keep = tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
-                        dr[s] = row[s] * keep;
-                        d[s] *= keep;
+                        wdr[s] = row[s] * keep;
+                        dwr[s] *= keep;
                     }
-                /* softmax backward (dot = sum_s row[s] dp[s], in lanes), then the scale of q.k */
+                else
+                    memcpy(wdr, row, (size_t)n * sizeof(float));
+                /* softmax backward: dot = sum_s row[s] dw[s], in lanes */
                 for (s = 0; s + TINYGPT__LANES <= n; s += TINYGPT__LANES)
-                    for (j = 0; j < TINYGPT__LANES; j++) lane[j] += row[s + j] * d[s + j];
-                for (; s < n; s++) lane[0] += row[s] * d[s];
+                    for (j = 0; j < TINYGPT__LANES; j++) lane[j] += row[s + j] * dwr[s + j];
+                for (; s < n; s++) lane[0] += row[s] * dwr[s];
                 dot = tinygpt__lanes_total(lane);
-                for (s = 0; s < n; s++) dsr[r][s] = row[s] * (d[s] - dot) * scale;
+                for (s = 0; s < n; s++) dsr[s] = row[s] * (dwr[s] - dot) * scale;
+                for (s = n; s < r1; s++) wdr[s] = dsr[s] = 0.0f;
             }
-            /* dq_t += sum_s ds[s] k_s */
-            if (done) tinygpt__axpy_rows4(dq, dsc, k, (size_t)hs, done, hs);
+            /* dQ rows r0..r1-1 = dS K */
+            av.p = ds; av.rs = (size_t)r1; av.cs = 1;
+            bv.p = k;  bv.rs = C3;         bv.cs = 1;
+            tinygpt__matmul(dq, av, bv, rows, hs, r1, 0, work, 1);
             for (r = 0; r < rows; r++)
-                tinygpt__axpy_rows(dq[r], dsc[r] + done, k + (size_t)done * hs, (size_t)hs, t0 + r + 1 - done, hs);
+                for (d = 0; d < hs; d++) dbase[(size_t)(r0 + r) * C3 + d] += dq[(size_t)r * hs + d];
+            /* dK rows 0..r1-1 += dS^T Q, dV += W_dropped^T dY (the first block writes) */
+            av.p = ds;                   av.rs = 1;  av.cs = (size_t)r1;
+            bv.p = q + (size_t)r0 * C3;  bv.rs = C3; bv.cs = 1;
+            tinygpt__matmul(dk, av, bv, r1, hs, rows, r0 > 0, work, 1);
+            av.p = wd;
+            bv.p = dy + (size_t)r0 * C;  bv.rs = (size_t)C;
+            tinygpt__matmul(dv, av, bv, r1, hs, rows, r0 > 0, work, 1);
         }
-        /* key columns s0..s0+3: dk_s += sum over t >= s of dscore[t][s] q_t and
-           dv_s += sum over t >= s of drop(att[t][s]) dy_t. Rows t >= s0+3 are
-           shared by the four columns. */
-        for (s0 = 0; s0 < T; s0 += TINYGPT__ATT_BLOCK) {
-            int cols = T - s0 < TINYGPT__ATT_BLOCK ? T - s0 : TINYGPT__ATT_BLOCK;
-            int shared = cols == TINYGPT__ATT_BLOCK ? s0 + TINYGPT__ATT_BLOCK - 1 : T;  /* first shared row */
-            float *colr[TINYGPT__ATT_BLOCK], *dk[TINYGPT__ATT_BLOCK], *dv[TINYGPT__ATT_BLOCK];
-            const float *cr[TINYGPT__ATT_BLOCK];
-            for (r = 0; r < cols; r++) {
-                colr[r] = col + (size_t)r * T;
-                cr[r] = colr[r];
-                dk[r] = dbase + (size_t)(s0 + r) * C3 + C;
-                dv[r] = dbase + (size_t)(s0 + r) * C3 + 2 * C;
+        for (s = 0; s < T; s++)
+            for (d = 0; d < hs; d++) {
+                dbase[(size_t)s * C3 + C + d] += dk[(size_t)s * hs + d];
+                dbase[(size_t)s * C3 + 2 * C + d] += dv[(size_t)s * hs + d];
             }
-            if (shared < T) {
-                for (r = 0; r < cols; r++) tinygpt__tri_column(colr[r], dscore, s0 + r, shared, T - shared);
-                tinygpt__axpy_rows4(dk, cr, q + (size_t)shared * hs, (size_t)hs, T - shared, hs);
-                for (r = 0; r < cols; r++) tinygpt__tri_column(colr[r], weights, s0 + r, shared, T - shared);
-                tinygpt__axpy_rows4(dv, cr, dy + (size_t)shared * hs, (size_t)hs, T - shared, hs);
-            }
-            for (r = 0; r < cols; r++) {  /* rows s0+r <= t < shared, column by column */
-                int s = s0 + r, m = (shared < T ? shared : T) - s;
-                tinygpt__tri_column(colr[r], dscore, s, s, m);
-                tinygpt__axpy_rows(dk[r], colr[r], q + (size_t)s * hs, (size_t)hs, m, hs);
-                tinygpt__tri_column(colr[r], weights, s, s, m);
-                tinygpt__axpy_rows(dv[r], colr[r], dy + (size_t)s * hs, (size_t)hs, m, hs);
-            }
-        }
-    }
+    });
 }
 
 /* Keys and values of every layer for the first n positions of the sampling
@@ -3657,12 +3623,27 @@ static float tinygpt__dot(const float *a, const float *b, int n)
 }
 
 /* Floats of packing workspace tinygpt__matmul needs with `threads` threads. */
-static size_t tinygpt__matmul_work_size(int threads)
+/* The B panel of a product with N columns and depth K: at most KC x NC. */
+static size_t tinygpt__matmul_panel(int N, int K)
+{
+    size_t n = (size_t)(N < TINYGPT__NC ? N : TINYGPT__NC), k = (size_t)(K < TINYGPT__KC ? K : TINYGPT__KC);
+    return k * ((n + TINYGPT_NR - 1) / TINYGPT_NR * TINYGPT_NR);
+}
+
+/* Work for products of at most N columns and depth K: the B panel, then an
+   A block per thread; + 16: room to align them to 64 bytes (the block sizes
+   are multiples of 16 floats). */
+static size_t tinygpt__matmul_work_size_for(int threads, int N, int K)
 {
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
-    /* + 16: room to align the panels to 64 bytes (both block sizes are multiples of 16 floats) */
-    return (size_t)TINYGPT__KC * TINYGPT__NC + (size_t)threads * TINYGPT__MC * TINYGPT__KC + 16;
+    return tinygpt__matmul_panel(N, K) + (size_t)threads * TINYGPT__MC * TINYGPT__KC + 16;
+}
+
+/* Work for products of any shape. */
+static size_t tinygpt__matmul_work_size(int threads)
+{
+    return tinygpt__matmul_work_size_for(threads, TINYGPT__NC, TINYGPT__KC);
 }
 
 /* Copies rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row slivers,
@@ -3705,19 +3686,17 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
        1.3x with gcc. Each loop runs only when it has slivers to fill: an
        empty parallel loop still starts the threads. */
     if (by_rows > 0) {
-        TINYGPT__PARALLEL_FOR(threads)
-        for (p = 0; p < kc; p++) {
+        TINYGPT__FOR(threads, for (p = 0; p < kc; p++) {
             const float *row = b.p + (size_t)(p0 + p) * b.rs + (size_t)j0;
             int g;
             /* memcpy: as an element loop, clang 14 copied float by float */
             for (g = 0; g < by_rows; g++)
                 memcpy(dst + (size_t)g * TINYGPT_NR * kc + (size_t)p * TINYGPT_NR, row + (size_t)g * TINYGPT_NR,
                        TINYGPT_NR * sizeof(float));
-        }
+        });
     }
     if (by_rows == nslivers) return;
-    TINYGPT__PARALLEL_FOR(threads)
-    for (sliver = by_rows; sliver < nslivers; sliver++) {
+    TINYGPT__FOR(threads, for (sliver = by_rows; sliver < nslivers; sliver++) {
         int s = sliver * TINYGPT_NR, nr = nc - s < TINYGPT_NR ? nc - s : TINYGPT_NR, k, j;
         float *d = dst + (size_t)s * kc;
         const float *src = b.p + (size_t)p0 * b.rs + (size_t)(j0 + s) * b.cs;
@@ -3726,7 +3705,7 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
             const float *col = src + (size_t)j * b.cs;
             for (k = 0; k < kc; k++) d[(size_t)k * TINYGPT_NR + j] = col[(size_t)k * b.rs];
         }
-    }
+    });
 }
 
 /* The register tile: C[MR][NR] = (C +) sum over k of a[k][i] * b[k][j], a
@@ -4010,7 +3989,7 @@ static void tinygpt__matmul_few_rows(float *c, tinygpt__view a, tinygpt__view b,
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads)
 {
-    float *bp;
+    float *bp, *ablocks;
     int jc, pc;
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
@@ -4023,6 +4002,7 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
         return;
     }
     bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
+    ablocks = bp + tinygpt__matmul_panel(N, K);                       /* work_size_for(threads, N, K) */
     for (jc = 0; jc < N; jc += TINYGPT__NC) {
         int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
         /* K in equal passes of at most KC (768 as 2 x 384, not 512 + 256) */
@@ -4036,18 +4016,17 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
                is wide) would leave threads idle: split the panel's columns too. */
             while (threads > 1 && nblocks * nchunks < 4 * threads && 2 * nchunks <= nslivers) nchunks *= 2;
             tinygpt__pack_b(bp, b, pc, kc, jc, nc, threads);
-            TINYGPT__PARALLEL_FOR(threads)
-            for (task = 0; task < nblocks * nchunks; task++) {
+            TINYGPT__FOR(threads, for (task = 0; task < nblocks * nchunks; task++) {
                 int ic = task / nchunks * TINYGPT__MC, chunk = task % nchunks;
                 int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
                 int j0 = chunk * nslivers / nchunks * TINYGPT_NR, j1 = (chunk + 1) * nslivers / nchunks * TINYGPT_NR;
-                float *ap = tinygpt__thread_scratch(bp + (size_t)TINYGPT__KC * TINYGPT__NC,
-                                                    (size_t)TINYGPT__MC * TINYGPT__KC);
+                /* one thread: the first block, also when called inside another parallel loop */
+                float *ap = threads > 1 ? tinygpt__thread_scratch(ablocks, (size_t)TINYGPT__MC * TINYGPT__KC) : ablocks;
                 if (j1 > nc) j1 = nc;
                 tinygpt__pack_a(ap, a, ic, mc, pc, kc);
                 tinygpt__matmul_block(c + (size_t)ic * N + jc + j0, (size_t)N, ap, bp + (size_t)j0 * kc,
                                       mc, j1 - j0, kc, add);
-            }
+            });
         }
     }
 }
@@ -4143,87 +4122,6 @@ static void tinygpt__axpy_rows(float *TINYGPT__RESTRICT y, const float *a, const
         float a0 = a[j];
         for (i = 0; i < n; i++) y[i] += a0 * x0[i];
     }
-}
-
-/* The same for four rows at once: y[r][i] += sum over j < m of a[r][j] *
-   x_j[i], r < 4. Each load of x serves four rows, and a 4 x 2-vector tile of
-   sums stays in registers while all m rows of x go by: attention's products
-   for a block of four queries (or keys). Every element is summed in the same
-   order as tinygpt__axpy_rows sums it. */
-#ifdef TINYGPT__VECTOR_EXT
-TINYGPT__CONTRACT
-static void tinygpt__axpy_rows4(float *const y[4], const float *const a[4], const float *x, size_t ldx,
-                                int m, int n)
-{
-    float *y0 = y[0], *y1 = y[1], *y2 = y[2], *y3 = y[3];
-    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    int i = 0, j;
-    for (; i + 2 * TINYGPT__VL <= n; i += 2 * TINYGPT__VL) {
-        tinygpt__vf s00, s01, s10, s11, s20, s21, s30, s31, x0, x1;
-        const float *xj = x + i;
-        memcpy(&s00, y0 + i, sizeof x0); memcpy(&s01, y0 + i + TINYGPT__VL, sizeof x0);
-        memcpy(&s10, y1 + i, sizeof x0); memcpy(&s11, y1 + i + TINYGPT__VL, sizeof x0);
-        memcpy(&s20, y2 + i, sizeof x0); memcpy(&s21, y2 + i + TINYGPT__VL, sizeof x0);
-        memcpy(&s30, y3 + i, sizeof x0); memcpy(&s31, y3 + i + TINYGPT__VL, sizeof x0);
-        for (j = 0; j < m; j++, xj += ldx) {
-            memcpy(&x0, xj, sizeof x0);
-            memcpy(&x1, xj + TINYGPT__VL, sizeof x1);
-            s00 += a0[j] * x0; s01 += a0[j] * x1;
-            s10 += a1[j] * x0; s11 += a1[j] * x1;
-            s20 += a2[j] * x0; s21 += a2[j] * x1;
-            s30 += a3[j] * x0; s31 += a3[j] * x1;
-        }
-        memcpy(y0 + i, &s00, sizeof x0); memcpy(y0 + i + TINYGPT__VL, &s01, sizeof x0);
-        memcpy(y1 + i, &s10, sizeof x0); memcpy(y1 + i + TINYGPT__VL, &s11, sizeof x0);
-        memcpy(y2 + i, &s20, sizeof x0); memcpy(y2 + i + TINYGPT__VL, &s21, sizeof x0);
-        memcpy(y3 + i, &s30, sizeof x0); memcpy(y3 + i + TINYGPT__VL, &s31, sizeof x0);
-    }
-    for (; i + TINYGPT__VL <= n; i += TINYGPT__VL) {
-        tinygpt__vf s0, s1, s2, s3, x0;
-        const float *xj = x + i;
-        memcpy(&s0, y0 + i, sizeof x0); memcpy(&s1, y1 + i, sizeof x0);
-        memcpy(&s2, y2 + i, sizeof x0); memcpy(&s3, y3 + i, sizeof x0);
-        for (j = 0; j < m; j++, xj += ldx) {
-            memcpy(&x0, xj, sizeof x0);
-            s0 += a0[j] * x0; s1 += a1[j] * x0; s2 += a2[j] * x0; s3 += a3[j] * x0;
-        }
-        memcpy(y0 + i, &s0, sizeof x0); memcpy(y1 + i, &s1, sizeof x0);
-        memcpy(y2 + i, &s2, sizeof x0); memcpy(y3 + i, &s3, sizeof x0);
-    }
-    for (; i < n; i++) {
-        float s0 = y0[i], s1 = y1[i], s2 = y2[i], s3 = y3[i];
-        const float *xj = x + i;
-        for (j = 0; j < m; j++, xj += ldx) {
-            s0 += a0[j] * *xj; s1 += a1[j] * *xj; s2 += a2[j] * *xj; s3 += a3[j] * *xj;
-        }
-        y0[i] = s0; y1[i] = s1; y2[i] = s2; y3[i] = s3;
-    }
-}
-#else
-static void tinygpt__axpy_rows4(float *const y[4], const float *const a[4], const float *x, size_t ldx,
-                                int m, int n)
-{
-    int r;
-    for (r = 0; r < 4; r++) tinygpt__axpy_rows(y[r], a[r], x, ldx, m, n);
-}
-#endif
-
-/* kt[d*T + s] = x_s[d]: one head's keys (or values), row s at x + s*ldx, transposed so
-   that q.k_s for all s is a pass of axpy_rows over contiguous rows. */
-static void tinygpt__transpose_head(float *kt, const float *x, size_t ldx, int T, int hs)
-{
-    int s, d;
-    for (s = 0; s < T; s++)
-        for (d = 0; d < hs; d++) kt[(size_t)d * T + s] = x[(size_t)s * ldx + d];
-}
-
-/* x[s*hs + d] = the head's row s, at src + s*ld: a contiguous copy. Rows
-   of qkv are 3C floats apart, a stride that maps them all to a few sets of
-   a cache; packed they use the whole cache. */
-static void tinygpt__copy_head(float *x, const float *src, size_t ld, int T, int hs)
-{
-    int s;
-    for (s = 0; s < T; s++) memcpy(x + (size_t)s * hs, src + (size_t)s * ld, (size_t)hs * sizeof(float));
 }
 
 #endif /* TINYGPT_IMPLEMENTATION_DONE */
