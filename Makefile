@@ -40,8 +40,16 @@ data/tinyshakespeare.txt:
 	 if [ ! -f $@ ]; then echo "note: could not download the corpus (the build itself succeeded). Fetch it when online:"; \
 	   echo "  curl -fL -o $@ $(CORPUS_URL)"; echo "  (or wget -O $@ $(CORPUS_URL)); any UTF-8 text works too: ./train_shakespeare --data FILE"; fi
 
-tests/test_tinygpt: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h examples/hugepages.h tinygpt.h
-	$(CC) $(CFLAGS) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
+# The test driver: one program from every .c file directly in tests/ (main is
+# in tests/test_main.c; each file compiles its own static copy of tinygpt.h,
+# tests/tinygpt_impl.h; tests/portable.sh and .ci/run take tests/*.c alike).
+TEST_SRC := tests/test_main.c tests/helpers.c tests/test_vocab.c tests/test_data.c tests/test_ops.c \
+            tests/test_model.c tests/test_optim.c tests/test_sampling.c tests/test_checkpoint.c \
+            tests/test_memory.c tests/test_faults.c
+TEST_DEPS := $(TEST_SRC) tests/expect.h tests/tinygpt_impl.h tests/crc32_ref.h examples/hugepages.h tinygpt.h
+
+tests/test_tinygpt: $(TEST_DEPS)
+	$(CC) $(CFLAGS) -I. -o $@ $(TEST_SRC) $(LDLIBS)
 
 test: tests/test_tinygpt
 	./tests/test_tinygpt
@@ -87,9 +95,9 @@ vg = $(VALGRIND) --log-file=build/vg/$(1).log $(2) >/dev/null || { cat build/vg/
 
 .PHONY: sanitize valgrind fuzz fuzz-seeds
 
-build/test_asan: tests/test_tinygpt.c tests/test_faults.c tests/crc32_ref.h examples/hugepages.h tinygpt.h
+build/test_asan: $(TEST_DEPS)
 	@mkdir -p build
-	$(SAN_CC) $(CSTD) $(WARN) $(SANITIZE) $(SAN_OPENMP) -I. -o $@ tests/test_tinygpt.c $(LDLIBS)
+	$(SAN_CC) $(CSTD) $(WARN) $(SANITIZE) $(SAN_OPENMP) -I. -o $@ $(TEST_SRC) $(LDLIBS)
 
 sanitize: build/test_asan
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build/test_asan

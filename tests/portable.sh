@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # tests/portable.sh - the compiler and architecture matrix (docs/platforms.md).
 #
-# Builds tests/test_tinygpt.c for every target below with warnings as errors,
-# runs it (natively, under qemu-user, wine or node), and prints one line per
-# target: the target, passed, FAILED or SKIPPED, the driver's test count, the
-# time. Missing tools are installed with apt-get (Debian packages only). Exits
-# non-zero when any target fails.
+# Builds the test driver (tests/*.c, one program) for every target below with
+# warnings as errors, runs it (natively, under qemu-user, wine or node), and
+# prints one line per target: the target, passed, FAILED or SKIPPED, the
+# driver's test count, the time. Missing tools are installed with apt-get
+# (Debian packages only). Exits non-zero when any target fails.
 #
 # What runs a target's programs here is probed, not assumed: a tiny program
 # built by the target's compiler must run under the first runner of the
@@ -38,7 +38,7 @@ started=$(date +%s)
 # Flags for every gcc/clang-family compiler: -Wvla because C99 would allow VLAs
 # and the header promises none.
 W="-Wall -Wextra -pedantic -Werror -Wvla"
-SRC=tests/test_tinygpt.c
+SRC=(tests/*.c)  # the test driver's files, compiled and linked in one command
 
 # name | compiler command | how the binary runs ({} is the binary): runners,
 # best first, separated by ';' | driver mode | the compiler's Debian packages
@@ -263,7 +263,7 @@ run_target() {
   [ -n "$whys" ] && [ "$(basename "$first")" != "$(basename "$prog")" ] && note=" under $prog: $why1"
   # emulated targets run --quick; i386's x87 under qemu takes 13 minutes of it on a busy host
   case "$prog" in qemu-*) mode=quick; limit=1800 ;; esac
-  if ! $cc -I"$root" -o "$dir/$exe" "$root/$SRC" -lm >"$dir/build.log" 2>&1; then
+  if ! $cc -I"$root" -o "$dir/$exe" "${SRC[@]/#/$root/}" -lm >"$dir/build.log" 2>&1; then
     echo "FAILED|build failed|$(( $(date +%s) - t0 ))|$note" >"$dir/result"; return
   fi
   local args=(); [ "$mode" = quick ] && args=(--quick)

@@ -1,6 +1,7 @@
-/* test_faults.c - hostile input and faults. Not a program of its own:
-   test_tinygpt.c includes it and lends it its helpers and its counting
-   allocator (g_lib_live, g_lib_calls, g_lib_fail_at, g_lib_fail_rest).
+/* test_faults.c - hostile input and faults: allocation failure, killed and failing saves, NaN, fuzzer finds */
+/* The library's allocations are counted, and failed on demand, by the
+   allocator of test_memory.c (g_lib_live, g_lib_calls, g_lib_fail_at,
+   g_lib_fail_rest; expect.h), whichever test file's copy of it makes them.
 
    - every allocation of creating, loading, training, generating, ... fails in
      turn: an error comes back, nothing leaks, held objects stay usable
@@ -10,6 +11,7 @@
    - a NaN or infinite loss or gradient is reported with the step and the tensor
    - the file loader is a thin layer over the memory loader
    - inputs the fuzzers (tests/fuzz/) found or that guard their fixes */
+#include "tinygpt_impl.h"  /* first: feature macros, expect.h, this file's own copy of tinygpt.h */
 
 #if (defined(__unix__) || defined(__APPLE__)) && !defined(__EMSCRIPTEN__)
 #define TEST_POSIX 1
@@ -271,7 +273,7 @@ static long fault_sweep(int op, const fault_fixture *f, int rest)
     return made;
 }
 
-static void test_alloc_failures(void)
+void test_alloc_failures(void)
 {
     fault_fixture f;
     tinygpt_model m = zero_model;
@@ -360,7 +362,7 @@ static void sleep_s(double s)
 /* A child saves b and a over FAULT_FILE, alternately and without end; the
    parent kills it after a delay that sweeps two whole saves, and then finds
    either a or b on disk. */
-static void test_crash_safe_save(void)
+void test_crash_safe_save(void)
 {
     save_pair s;
     tinygpt_model loaded = zero_model;
@@ -420,14 +422,14 @@ static void test_crash_safe_save(void)
     count_temps(FAULT_FILE, 1);
 }
 #else
-static void test_crash_safe_save(void)
+void test_crash_safe_save(void)
 {
     printf("  crash-safe save: skipped (needs fork and kill)\n");
 }
 #endif
 
 /* Saving where it cannot succeed: an error, and the old file as it was. */
-static void test_save_errors(void)
+void test_save_errors(void)
 {
     save_pair s;
     tinygpt_error err;
@@ -508,7 +510,7 @@ static void test_save_errors(void)
 /* Where a save writes: two savers at once, links, a user's files beside the
    checkpoint, kept permissions, a directory in the way. */
 #if TEST_POSIX
-static void test_save_paths(void)
+void test_save_paths(void)
 {
     static const unsigned char precious[] = "a user's own file";
     save_pair s;
@@ -629,7 +631,7 @@ static void test_save_paths(void)
     remove(FAULT_FILE);
 }
 #else
-static void test_save_paths(void)
+void test_save_paths(void)
 {
     printf("  save paths: skipped (needs fork, links and permissions)\n");
 }
@@ -642,7 +644,7 @@ static void test_save_paths(void)
    hyperparameters it reads; the fill rule (replace on success, unchanged on
    failure) holds for create; the optimizer refuses an update that would write
    NaN or infinity. */
-static void test_hostile_state(void)
+void test_hostile_state(void)
 {
     tinygpt_model z = zero_model, m = zero_model, held = zero_model;
     tinygpt_vocab voc = zero_vocab;
@@ -788,7 +790,7 @@ static int update_not_taken(const model_snap *s, const tinygpt_model *m)
            s->m && m->m && memcmp(s->m, m->m, P * sizeof(float)) == 0 && memcmp(s->v, m->v, P * sizeof(float)) == 0;
 }
 
-static void test_numeric_faults(void)
+void test_numeric_faults(void)
 {
     /* not static: tcc cannot fold NAN and INFINITY into a static initializer */
     const struct { const char *tensor, *words; float value; } poison[] = {
@@ -870,7 +872,7 @@ static void test_numeric_faults(void)
 
 /* ---------------------------------------------------------------- file loader = memory loader */
 
-static void test_load_layers(void)
+void test_load_layers(void)
 {
     tinygpt_train_config tc = tc_plain();
     tinygpt_model m = zero_model, from_file = zero_model, from_mem = zero_model;
@@ -908,7 +910,7 @@ static void test_load_layers(void)
 
 /* ---------------------------------------------------------------- fuzzer findings */
 
-static void test_fuzz_regressions(void)
+void test_fuzz_regressions(void)
 {
     tinygpt_model m = zero_model;
     tinygpt_vocab v = zero_vocab;
@@ -975,19 +977,8 @@ static void test_fuzz_regressions(void)
 
 /* ---------------------------------------------------------------- leaks */
 
-static void test_no_leaks(void)
+void test_no_leaks(void)
 {
     /* the tests before this one freed everything the library allocated */
     EXPECTF(g_lib_live == 0, "%ld library allocations still live after all the tests", g_lib_live);
 }
-
-#define FAULT_GROUPS \
-    {"allocation failure", test_alloc_failures}, \
-    {"crash-safe saving (SIGKILL)", test_crash_safe_save}, \
-    {"full disk, unwritable directory", test_save_errors}, \
-    {"save: concurrent savers, links, permissions, a directory", test_save_paths}, \
-    {"states the library refuses: zeroed models, edited configs, bad updates", test_hostile_state}, \
-    {"numerical faults", test_numeric_faults}, \
-    {"file loader over memory loader", test_load_layers}, \
-    {"fuzzer regressions", test_fuzz_regressions}, \
-    {"no leaks", test_no_leaks},
