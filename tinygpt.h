@@ -2463,7 +2463,7 @@ TINYGPT_DEF int tinygpt_train_step(tinygpt_model *model, const int32_t *inputs,
                                    const int32_t *targets, int B, int T, float *loss,
                                    tinygpt_error *err)
 {
-    double l;
+    double l = 0.0;
     if (tinygpt__forward(model, inputs, targets, B, T, TINYGPT__FWD_TRAIN, &l, err)) return -1;
     if (loss) *loss = (float)l;
     if (!(l <= DBL_MAX)) {  /* say where it comes from: a bad parameter, or overflow */
@@ -3114,7 +3114,7 @@ static int tinygpt__check_image(const unsigned char *d, size_t len, tinygpt_conf
 TINYGPT_DEF int tinygpt_load_memory(tinygpt_model *model, const void *data, size_t len, tinygpt_error *err)
 {
     const unsigned char *d = (const unsigned char *)data;
-    tinygpt_config cfg;
+    tinygpt_config cfg = {0, 0, 0, 0, 0};  /* (set by the check; gcc cannot always tell) */
     tinygpt_train_config tc;
     tinygpt_model loaded;
     uint32_t flags = 0, *cps;

@@ -116,6 +116,56 @@ static void test_kv_cache(trng *r)
     tinygpt_model_free(&m);
 }
 
+/* slide = N: greedy tokens from a window that, once full, drops its oldest N
+   tokens at once. Each token must be the argmax of a forward over the window
+   the rule gives (simulated here: the window's length, not the library's
+   code); with the cache and without it alike; N out of range is an error. */
+static void test_slide(trng *r)
+{
+    tinygpt_model m = zero_model;
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_error err;
+    int32_t seq[160], out[120], plain[120];
+    int T = 10, V, slides[5] = {0, 1, 3, 9, 10}, k, ctx = 4, nnew = 100;
+    if (make_model(&m, "slide the window along: abcdefghij", T, 2, 2, 16, &tc)) return;
+    V = m.config.vocab_size;
+    randomize_params(&m, 0.5f, r);
+    random_tokens(seq, (size_t)ctx, V, r);
+    for (k = 0; k < 5; k++) {
+        tinygpt_sampler s = tinygpt_sampler_default(5), s2 = tinygpt_sampler_default(5);
+        size_t got = 0, got2 = 0, n = (size_t)ctx;
+        int j, bad = -1, N = slides[k] < 1 ? 1 : slides[k];
+        s.temperature = s2.temperature = 0.0f;
+        s.slide = s2.slide = slides[k];
+        EXPECT_OK(tinygpt_generate(&m, &s, seq, (size_t)ctx, (size_t)nnew, out, &got, NULL, NULL, &err), err);
+        EXPECT_OK(tinygpt__generate(&m, &s2, seq, (size_t)ctx, (size_t)nnew, plain, &got2, NULL, NULL, 0, &err), err);
+        EXPECTF(got == (size_t)nnew && got2 == got && memcmp(out, plain, got * sizeof out[0]) == 0,
+                "slide %d: samples with and without the cache differ", slides[k]);
+        for (j = 0; j < nnew; j++) seq[ctx + j] = out[j];
+        for (j = 0; j < nnew && bad < 0; j++) {  /* token j follows the n tokens before it */
+            size_t p = (size_t)(ctx + j);
+            const float *lg;
+            int i, best = 0;
+            EXPECT_OK(tinygpt_forward(&m, seq + p - n, NULL, 1, (int)n, 0, NULL, &err), err);
+            lg = tinygpt_logits(&m) + (n - 1) * (size_t)V;
+            for (i = 1; i < V; i++) if (lg[i] > lg[best]) best = i;
+            if (best != out[j]) bad = j;
+            n = n == (size_t)T ? (size_t)(T - N) + 1 : n + 1;
+        }
+        EXPECTF(bad < 0, "slide %d: token %d is not the argmax over its window", slides[k], bad);
+    }
+    {
+        tinygpt_sampler s = tinygpt_sampler_default(5);
+        s.slide = T + 1;
+        EXPECT_FAIL(tinygpt_generate(&m, &s, seq, 1, 5, out, NULL, NULL, NULL, &err));
+        EXPECT_MENTIONS(err, "slide");
+        s.slide = -1;
+        EXPECT_FAIL(tinygpt_generate(&m, &s, seq, 1, 5, out, NULL, NULL, NULL, &err));
+        EXPECT_MENTIONS(err, "slide");
+    }
+    tinygpt_model_free(&m);
+}
+
 void test_sampling(void)
 {
     tinygpt_model m = zero_model;
@@ -292,4 +342,5 @@ void test_sampling(void)
     EXPECT(n_out == 0 && cb.n == 0);
     tinygpt_model_free(&m);
     test_kv_cache(&r);
+    test_slide(&r);
 }

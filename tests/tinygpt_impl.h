@@ -31,19 +31,7 @@
 #define TINYGPT_MALLOC(size) test_lib_malloc(size)  /* expect.h declares them */
 #define TINYGPT_FREE(ptr) test_lib_free(ptr)
 #include "expect.h"
-/* gcc inlines a static function called once into its caller and then, in
-   tinygpt_train_step (l) and tinygpt_load_memory (cfg), warns of a variable
-   "maybe used uninitialized" that an earlier error return rules out (-O1 and
-   up, in test_memory.c and test_model.c, which call them once). Not the
-   tests' to fix: the header's owner, and this can go once it initialises them. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #define TINYGPT_IMPLEMENTATION
 #include "tinygpt.h"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 #endif
