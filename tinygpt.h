@@ -43,12 +43,15 @@
      data            files, the 90/10 split, random batches
      config          checks, defaults, the learning-rate schedule
      parameters      THE parameter table, named pointers, create and free
-     ops             embedding, LayerNorm, linear, attention, GELU, dropout,
+     ops             embedding, LayerNorm, linear, attention (blocked products;
+                     one row against the key/value cache), GELU, dropout,
                      residual, cross-entropy: each forward beside its backward
-     the model       activations, tinygpt_forward, tinygpt_backward
+     the model       activations, THE transformer block (tinygpt__block_forward,
+                     for a batch and for the cache's one-row step),
+                     tinygpt_forward, tinygpt_backward
      optimizer       clipping, AdamW (tinygpt__adamw_range), train_step
      evaluation      estimate_loss, evaluate_tokens
-     sampling        the sampler, the key/value cache, generate
+     sampling        the sampler, the cache's step, the window's slide, generate
      checkpoints     header layout (tinygpt__write_header), the int8 kind, load,
                      views (tinygpt_load_view, tinygpt_sampling_memory), save
      kernels         speed only: blocked matmul, packing, vector lanes, exp
