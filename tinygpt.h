@@ -3633,14 +3633,14 @@ static size_t tinygpt__matmul_panel(int N, int K)
     return k * ((n + TINYGPT_NR - 1) / TINYGPT_NR * TINYGPT_NR);
 }
 
-/* Work for products of at most N columns and depth K: the B panel, then an
-   A block per thread; + 16: room to align them to 64 bytes (the block sizes
-   are multiples of 16 floats). */
+/* Work for products of at most N columns and depth K: per thread, a B panel
+   and an A block; + 16: room to align them to 64 bytes (the block sizes are
+   multiples of 16 floats). */
 static size_t tinygpt__matmul_work_size_for(int threads, int N, int K)
 {
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
-    return tinygpt__matmul_panel(N, K) + (size_t)threads * TINYGPT__MC * TINYGPT__KC + 16;
+    return (size_t)threads * (tinygpt__matmul_panel(N, K) + (size_t)TINYGPT__MC * TINYGPT__KC + 16);
 }
 
 /* Work for products of any shape. */
@@ -3672,43 +3672,84 @@ static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0,
     }
 }
 
+/* An 8 x 8 block transposed in registers (row i of src, 8 floats at
+   src + i*lds, becomes column i at dst, rows ldd apart): three rounds of
+   shuffles that swap 1 x 1, 2 x 2 and 4 x 4 sub-blocks. Packing B when it is
+   a transpose (a layer's W^T, attention's K^T) is a transpose; element by
+   element it cost a quarter of the sampling prefill. gcc 12 and clang have
+   __builtin_shufflevector; elsewhere the loop in tinygpt__pack_b does it. */
+#if defined(TINYGPT__VECTOR_EXT) && defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define TINYGPT__TRANSPOSE8 1
+typedef float tinygpt__v8 __attribute__((vector_size(32)));
+static void tinygpt__transpose8(float *dst, size_t ldd, const float *src, size_t lds)
+{
+    tinygpt__v8 r[8], t[8];
+    int i;
+    for (i = 0; i < 8; i++) memcpy(&r[i], src + (size_t)i * lds, sizeof r[i]);
+    for (i = 0; i < 8; i += 2) {  /* 1 x 1 */
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (i = 0; i < 8; i += 2) {  /* 2 x 2: pairs (0,2), (1,3), (4,6), (5,7) */
+        int a = i / 4 * 4 + i % 4 / 2;
+        r[i] = __builtin_shufflevector(t[a], t[a + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        r[i + 1] = __builtin_shufflevector(t[a], t[a + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (i = 0; i < 4; i++) {     /* 4 x 4 */
+        t[i] = __builtin_shufflevector(r[i], r[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        t[i + 4] = __builtin_shufflevector(r[i], r[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+    for (i = 0; i < 8; i++) memcpy(dst + (size_t)i * ldd, &t[i], sizeof t[i]);
+}
+#endif
+#endif
+
+/* Sliver `sliver` of tinygpt__pack_b, column by column: B a transpose
+   (rows of B strided, columns contiguous) or the last, narrower sliver. */
+static void tinygpt__pack_b_sliver(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc, int sliver)
+{
+    int s = sliver * TINYGPT_NR, nr = nc - s < TINYGPT_NR ? nc - s : TINYGPT_NR, k, j, k0 = 0;
+    float *d = dst + (size_t)s * kc;
+    const float *src = b.p + (size_t)p0 * b.rs + (size_t)(j0 + s) * b.cs;
+    if (nr < TINYGPT_NR) memset(d, 0, (size_t)TINYGPT_NR * kc * sizeof(float));
+#ifdef TINYGPT__TRANSPOSE8
+    if (b.rs == 1 && nr == TINYGPT_NR) {  /* B a transpose: 8 x 8 blocks, then the k left over */
+        for (j = 0; j < TINYGPT_NR; j += 8)   /* eight columns of B, read along memory, at a time */
+            for (k = 0; k + 8 <= kc; k += 8)
+                tinygpt__transpose8(d + (size_t)k * TINYGPT_NR + j, TINYGPT_NR, src + (size_t)j * b.cs + k, b.cs);
+        k0 = kc - kc % 8;
+    }
+#endif
+    for (j = 0; j < nr; j++) {
+        const float *col = src + (size_t)j * b.cs;
+        for (k = k0; k < kc; k++) d[(size_t)k * TINYGPT_NR + j] = col[(size_t)k * b.rs];
+    }
+}
+
 /* Copies rows [p0, p0+kc) x cols [j0, j0+nc) of B into NR-column slivers;
    columns past nc are zero. When B's rows are contiguous (cs = 1), each row
    of the panel is read once, in one run, and dealt out to the slivers; the
    rest (B a transpose, whose columns are contiguous, or a last narrower
    sliver) goes column by column. */
-static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc, int threads)
+static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc)
 {
     int nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR, by_rows = b.cs == 1 ? nc / TINYGPT_NR : 0;
     int p, sliver;
-    (void)threads;
     /* Row by row: each row of B is read once, along memory. Sliver by sliver
        (NR floats from each of kc rows, a row apart, then the next NR), the
        rows' lines crowded a few cache sets and came again from L3 for every
        sliver: lm head dW (65 x 256 x 4096) took 1.6x as long with clang,
-       1.3x with gcc. Each loop runs only when it has slivers to fill: an
-       empty parallel loop still starts the threads. */
-    if (by_rows > 0) {
-        TINYGPT__FOR(threads, for (p = 0; p < kc; p++) {
-            const float *row = b.p + (size_t)(p0 + p) * b.rs + (size_t)j0;
-            int g;
-            /* memcpy: as an element loop, clang 14 copied float by float */
-            for (g = 0; g < by_rows; g++)
-                memcpy(dst + (size_t)g * TINYGPT_NR * kc + (size_t)p * TINYGPT_NR, row + (size_t)g * TINYGPT_NR,
-                       TINYGPT_NR * sizeof(float));
-        });
+       1.3x with gcc. */
+    for (p = 0; by_rows > 0 && p < kc; p++) {
+        const float *row = b.p + (size_t)(p0 + p) * b.rs + (size_t)j0;
+        int g;
+        /* memcpy: as an element loop, clang 14 copied float by float */
+        for (g = 0; g < by_rows; g++)
+            memcpy(dst + (size_t)g * TINYGPT_NR * kc + (size_t)p * TINYGPT_NR, row + (size_t)g * TINYGPT_NR,
+                   TINYGPT_NR * sizeof(float));
     }
-    if (by_rows == nslivers) return;
-    TINYGPT__FOR(threads, for (sliver = by_rows; sliver < nslivers; sliver++) {
-        int s = sliver * TINYGPT_NR, nr = nc - s < TINYGPT_NR ? nc - s : TINYGPT_NR, k, j;
-        float *d = dst + (size_t)s * kc;
-        const float *src = b.p + (size_t)p0 * b.rs + (size_t)(j0 + s) * b.cs;
-        if (nr < TINYGPT_NR) memset(d, 0, (size_t)TINYGPT_NR * kc * sizeof(float));
-        for (j = 0; j < nr; j++) {
-            const float *col = src + (size_t)j * b.cs;
-            for (k = 0; k < kc; k++) d[(size_t)k * TINYGPT_NR + j] = col[(size_t)k * b.rs];
-        }
-    });
+    for (sliver = by_rows; sliver < nslivers; sliver++) tinygpt__pack_b_sliver(dst, b, p0, kc, j0, nc, sliver);
 }
 
 /* The register tile: C[MR][NR] = (C +) sum over k of a[k][i] * b[k][j], a
@@ -3985,17 +4026,52 @@ static void tinygpt__matmul_few_rows(float *c, tinygpt__view a, tinygpt__view b,
     }
 }
 
+/* The blocked product on one thread: C[M,N] (+)= A[M,K] B[K,N], C's rows
+   ldc apart; `work`: tinygpt__matmul_work_size_for(1, N, K) floats. */
+static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinygpt__view b, int M, int N, int K,
+                                    int accumulate, float *work)
+{
+    float *bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
+    float *ap = bp + tinygpt__matmul_panel(N, K);
+    int jc, pc, ic;
+    for (jc = 0; jc < N; jc += TINYGPT__NC) {
+        int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
+        /* K in equal passes of at most KC (768 as 2 x 384, not 512 + 256) */
+        int passes = (K + TINYGPT__KC - 1) / TINYGPT__KC, kstep = (K + passes - 1) / passes;
+        for (pc = 0; pc < K; pc += kstep) {
+            int kc = K - pc < kstep ? K - pc : kstep;
+            tinygpt__pack_b(bp, b, pc, kc, jc, nc);
+            for (ic = 0; ic < M; ic += TINYGPT__MC) {
+                int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
+                tinygpt__pack_a(ap, a, ic, mc, pc, kc);
+                tinygpt__matmul_block(c + (size_t)ic * ldc + jc, ldc, ap, bp, mc, nc, kc, accumulate || pc > 0);
+            }
+        }
+    }
+}
+
 /* C[M,N] = A[M,K] B[K,N] (or += when accumulate), C row-major with row
    stride N. Every product in the model, forward and backward, comes here;
    transposes are expressed by the views' strides. `work` holds
-   tinygpt__matmul_work_size(threads) floats. */
+   tinygpt__matmul_work_size(threads) floats.
+   With threads, each computes its own share of C's rows (or, when A is the
+   smaller operand, of C's columns) as a product of its own, packing what it
+   needs itself: one parallel loop per product, nothing shared, no waiting
+   between packing and multiplying. Each parallel loop costs a sleeping
+   thread's wake-up, tens of microseconds on a virtual machine; a product
+   with a parallel loop per pass over K and another to pack B took 16 of them
+   for a weight gradient. The one operand packed twice is the smaller. The
+   shares split at MR rows or NR columns, and a product's sums do not depend
+   on where its tiles are, so every thread count gives the same bits. */
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads)
 {
-    float *bp, *ablocks;
-    int jc, pc;
+    int by_cols = M < N, t;
+    int parts = by_cols ? (N + TINYGPT_NR - 1) / TINYGPT_NR : (M + TINYGPT_MR - 1) / TINYGPT_MR;
+    size_t slice = tinygpt__matmul_work_size_for(1, N, K);
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
+    if (threads > parts) threads = parts;
     if (K == 0) {
         if (!accumulate) memset(c, 0, (size_t)M * N * sizeof(float));
         return;
@@ -4004,34 +4080,22 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
         tinygpt__matmul_few_rows(c, a, b, M, N, K, accumulate);
         return;
     }
-    bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
-    ablocks = bp + tinygpt__matmul_panel(N, K);                       /* work_size_for(threads, N, K) */
-    for (jc = 0; jc < N; jc += TINYGPT__NC) {
-        int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
-        /* K in equal passes of at most KC (768 as 2 x 384, not 512 + 256) */
-        int passes = (K + TINYGPT__KC - 1) / TINYGPT__KC, kstep = (K + passes - 1) / passes;
-        for (pc = 0; pc < K; pc += kstep) {
-            int kc = K - pc < kstep ? K - pc : kstep;
-            int add = accumulate || pc > 0;
-            int nblocks = (M + TINYGPT__MC - 1) / TINYGPT__MC, nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR;
-            int nchunks = 1, task;
-            /* Few row blocks (a weight gradient has as many rows as the layer
-               is wide) would leave threads idle: split the panel's columns too. */
-            while (threads > 1 && nblocks * nchunks < 4 * threads && 2 * nchunks <= nslivers) nchunks *= 2;
-            tinygpt__pack_b(bp, b, pc, kc, jc, nc, threads);
-            TINYGPT__FOR(threads, for (task = 0; task < nblocks * nchunks; task++) {
-                int ic = task / nchunks * TINYGPT__MC, chunk = task % nchunks;
-                int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
-                int j0 = chunk * nslivers / nchunks * TINYGPT_NR, j1 = (chunk + 1) * nslivers / nchunks * TINYGPT_NR;
-                /* one thread: the first block, also when called inside another parallel loop */
-                float *ap = threads > 1 ? tinygpt__thread_scratch(ablocks, (size_t)TINYGPT__MC * TINYGPT__KC) : ablocks;
-                if (j1 > nc) j1 = nc;
-                tinygpt__pack_a(ap, a, ic, mc, pc, kc);
-                tinygpt__matmul_block(c + (size_t)ic * N + jc + j0, (size_t)N, ap, bp + (size_t)j0 * kc,
-                                      mc, j1 - j0, kc, add);
-            });
-        }
+    if (threads == 1) {
+        tinygpt__matmul_blocked(c, (size_t)N, a, b, M, N, K, accumulate, work);
+        return;
     }
+    TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
+        int unit = by_cols ? TINYGPT_NR : TINYGPT_MR, size = by_cols ? N : M;
+        int lo = t * parts / threads * unit, hi = (t + 1) * parts / threads * unit;
+        tinygpt__view part = by_cols ? b : a;
+        if (hi > size) hi = size;
+        part.p += (size_t)lo * (by_cols ? b.cs : a.rs);
+        if (by_cols)
+            tinygpt__matmul_blocked(c + lo, (size_t)N, a, part, M, hi - lo, K, accumulate, work + (size_t)t * slice);
+        else
+            tinygpt__matmul_blocked(c + (size_t)lo * N, (size_t)N, part, b, hi - lo, N, K, accumulate,
+                                    work + (size_t)t * slice);
+    });
 }
 
 /* LayerNorm sums a row in TINYGPT__LANES interleaved partial sums: one
