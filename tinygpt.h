@@ -1165,12 +1165,17 @@ TINYGPT_DEF int tinygpt_model_create(tinygpt_model *model, const tinygpt_config 
    zeroing is the caller's. */
 
 /* Threads for a loop over n floats of element-wise or per-row work: one below
-   TINYGPT__PAR_MIN, so small calls (the sampling cache's single rows) stay
-   serial. Loops are split by element, row or column, and a sum over
+   TINYGPT__PAR_MIN, so small calls (the sampling cache's single rows, the
+   prefill's rows) stay serial. A parallel loop wakes sleeping threads
+   (OMP_WAIT_POLICY=passive), about 75 microseconds on a virtual machine:
+   more than 2^18 floats of element-wise work take on one core. Products and
+   attention go by their multiply-adds, threaded from 2^24 (about 100
+   microseconds). Loops are split by element, row or column, and a sum over
    everything goes in fixed runs (TINYGPT__RUNS), so results do not depend on
    the thread count. */
-#define TINYGPT__PAR_MIN 32768
+#define TINYGPT__PAR_MIN ((size_t)1 << 18)
 #define TINYGPT__PAR(n, threads) ((size_t)(n) < TINYGPT__PAR_MIN ? 1 : (threads))
+#define TINYGPT__PAR_FMA(n, threads) ((double)(n) < (double)(1L << 24) ? 1 : (threads))
 
 /* A sum split over threads is cut into TINYGPT__RUNS fixed runs, each summed
    in order, and the runs' sums are then added in order: the same result
@@ -1192,6 +1197,8 @@ static size_t tinygpt__matmul_work_size(int threads);
 static size_t tinygpt__matmul_work_size_for(int threads, int N, int K);
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads);
+static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
+                                 int accumulate, float *work, int threads);
 static float tinygpt__lanes_total(const float lane[TINYGPT__LANES]);
 static float tinygpt__lanes_sum(const float *x, int n);
 TINYGPT__CONTRACT
@@ -1275,17 +1282,9 @@ static void tinygpt__linear_forward(float *out, const float *inp, const float *w
                                     int N, int IC, int OC, float *work, int threads)
 {
     tinygpt__view a, b;
-    int n;
     a.p = inp; a.rs = (size_t)IC; a.cs = 1;
     b.p = w;   b.rs = 1;          b.cs = (size_t)IC;  /* B(k, j) = W[j, k] */
-    tinygpt__matmul(out, a, b, N, OC, IC, 0, work, threads);
-    if (!bias) return;
-    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * OC, threads))
-    for (n = 0; n < N; n++) {
-        float *row = out + (size_t)n * OC;
-        int o;
-        for (o = 0; o < OC; o++) row[o] += bias[o];
-    }
+    tinygpt__matmul_bias(out, a, b, bias, N, OC, IC, 0, work, threads);
 }
 
 /* One row of tinygpt__linear_forward (the sampling cache's): out[OC] =
@@ -1656,7 +1655,7 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
     int hs = C / H, bh, ok = 1;
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
-    TINYGPT__FOR(threads, for (bh = 0; bh < B * H; bh++) {
+    TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H, r0, r, s;
         float *score = tinygpt__thread_scratch(scratch, per_thread);  /* [rows, r1] */
         float *w = score + (size_t)TINYGPT__ATT_ROWS * T;              /* [rows, r1] */
@@ -1703,7 +1702,7 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     /* heads share no dqkv entries, so they run in parallel */
-    TINYGPT__FOR(threads, for (bh = 0; bh < B * H; bh++) {
+    TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H, r0, r, s, d, j;
         float *dw = tinygpt__thread_scratch(scratch, per_thread);  /* [rows, r1] d(weights) */
         float *wd = dw + (size_t)TINYGPT__ATT_ROWS * T;           /* [rows, r1] weights after dropout */
@@ -2380,28 +2379,28 @@ static size_t tinygpt__adamw_range(float *p, const float *gr, float *m, float *v
     return bad;
 }
 
-/* One pass of AdamW over every tensor, in TINYGPT__RUNS slices per tensor
-   for the threads; returns how many values came out non-finite (write = 0). */
+/* One pass of AdamW over every tensor, each cut in TINYGPT__RUNS slices;
+   slice `part` of every tensor is one task of a single parallel loop (a loop
+   per tensor woke the threads some fifty times a step). Returns how many
+   values came out non-finite (write = 0). */
 static size_t tinygpt__adamw_pass(tinygpt_model *model, const tinygpt__adamw *u, float lr, int write, int threads)
 {
-    size_t bad = 0;
-    int k, nt = tinygpt__num_tensors(&model->config);
-    for (k = 0; k < nt; k++) {
-        tinygpt__tensor t = tinygpt__tensor_at(&model->config, k);
-        float decay = t.decay ? 1.0f - lr * model->train.weight_decay : 1.0f;
-        size_t run_bad[TINYGPT__RUNS];
-        int part;
-        (void)threads;
-        TINYGPT__PARALLEL_FOR(TINYGPT__PAR(t.count, threads))
-        for (part = 0; part < TINYGPT__RUNS; part++) {
+    size_t bad = 0, run_bad[TINYGPT__RUNS];
+    int nt = tinygpt__num_tensors(&model->config), part;
+    TINYGPT__FOR(TINYGPT__PAR(model->num_params, threads), for (part = 0; part < TINYGPT__RUNS; part++) {
+        int k;
+        run_bad[part] = 0;
+        for (k = 0; k < nt; k++) {
+            tinygpt__tensor t = tinygpt__tensor_at(&model->config, k);
+            float decay = t.decay ? 1.0f - lr * model->train.weight_decay : 1.0f;
             size_t i = t.count / TINYGPT__RUNS * part;
             size_t end = part == TINYGPT__RUNS - 1 ? t.count : i + t.count / TINYGPT__RUNS;
-            run_bad[part] = tinygpt__adamw_range(model->params + t.offset + i, model->grads + t.offset + i,
-                                                 model->m + t.offset + i, model->v + t.offset + i, end - i,
-                                                 decay, u, write);
+            run_bad[part] += tinygpt__adamw_range(model->params + t.offset + i, model->grads + t.offset + i,
+                                                  model->m + t.offset + i, model->v + t.offset + i, end - i,
+                                                  decay, u, write);
         }
-        for (part = 0; part < TINYGPT__RUNS; part++) bad += run_bad[part];
-    }
+    });
+    for (part = 0; part < TINYGPT__RUNS; part++) bad += run_bad[part];
     return bad;
 }
 
@@ -4026,10 +4025,20 @@ static void tinygpt__matmul_few_rows(float *c, tinygpt__view a, tinygpt__view b,
     }
 }
 
-/* The blocked product on one thread: C[M,N] (+)= A[M,K] B[K,N], C's rows
-   ldc apart; `work`: tinygpt__matmul_work_size_for(1, N, K) floats. */
-static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinygpt__view b, int M, int N, int K,
-                                    int accumulate, float *work)
+/* rows x n of C (rows ldc apart) += bias[n] on every row. */
+static void tinygpt__add_bias(float *c, size_t ldc, const float *bias, int rows, int n)
+{
+    int i, j;
+    for (i = 0; i < rows; i++, c += ldc)
+        for (j = 0; j < n; j++) c[j] += bias[j];
+}
+
+/* The blocked product on one thread: C[M,N] (+)= A[M,K] B[K,N] (+ bias[N]
+   on every row, if not NULL, added to each block of C after its last pass,
+   while it is in cache), C's rows ldc apart; `work`:
+   tinygpt__matmul_work_size_for(1, N, K) floats. */
+static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinygpt__view b, const float *bias,
+                                    int M, int N, int K, int accumulate, float *work)
 {
     float *bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
     float *ap = bp + tinygpt__matmul_panel(N, K);
@@ -4045,13 +4054,15 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
                 int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
                 tinygpt__pack_a(ap, a, ic, mc, pc, kc);
                 tinygpt__matmul_block(c + (size_t)ic * ldc + jc, ldc, ap, bp, mc, nc, kc, accumulate || pc > 0);
+                if (bias && pc + kc == K) tinygpt__add_bias(c + (size_t)ic * ldc + jc, ldc, bias + jc, mc, nc);
             }
         }
     }
 }
 
-/* C[M,N] = A[M,K] B[K,N] (or += when accumulate), C row-major with row
-   stride N. Every product in the model, forward and backward, comes here;
+/* C[M,N] = A[M,K] B[K,N] (or += when accumulate) (+ bias[N] on every row,
+   if not NULL), C row-major with row stride N; tinygpt__matmul without a
+   bias. Every product in the model, forward and backward, comes here;
    transposes are expressed by the views' strides. `work` holds
    tinygpt__matmul_work_size(threads) floats.
    With threads, each computes its own share of C's rows (or, when A is the
@@ -4063,12 +4074,13 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
    for a weight gradient. The one operand packed twice is the smaller. The
    shares split at MR rows or NR columns, and a product's sums do not depend
    on where its tiles are, so every thread count gives the same bits. */
-static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
-                            int accumulate, float *work, int threads)
+static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
+                                 int accumulate, float *work, int threads)
 {
     int by_cols = M < N, t;
     int parts = by_cols ? (N + TINYGPT_NR - 1) / TINYGPT_NR : (M + TINYGPT_MR - 1) / TINYGPT_MR;
     size_t slice = tinygpt__matmul_work_size_for(1, N, K);
+    threads = TINYGPT__PAR_FMA((double)M * N * K, threads);
     if (threads < 1) threads = 1;
     if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
     if (threads > parts) threads = parts;
@@ -4078,10 +4090,11 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
     }
     if (M < TINYGPT_MR) {
         tinygpt__matmul_few_rows(c, a, b, M, N, K, accumulate);
+        if (bias) tinygpt__add_bias(c, (size_t)N, bias, M, N);
         return;
     }
     if (threads == 1) {
-        tinygpt__matmul_blocked(c, (size_t)N, a, b, M, N, K, accumulate, work);
+        tinygpt__matmul_blocked(c, (size_t)N, a, b, bias, M, N, K, accumulate, work);
         return;
     }
     TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
@@ -4091,11 +4104,18 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
         if (hi > size) hi = size;
         part.p += (size_t)lo * (by_cols ? b.cs : a.rs);
         if (by_cols)
-            tinygpt__matmul_blocked(c + lo, (size_t)N, a, part, M, hi - lo, K, accumulate, work + (size_t)t * slice);
+            tinygpt__matmul_blocked(c + lo, (size_t)N, a, part, bias ? bias + lo : NULL, M, hi - lo, K, accumulate,
+                                    work + (size_t)t * slice);
         else
-            tinygpt__matmul_blocked(c + (size_t)lo * N, (size_t)N, part, b, hi - lo, N, K, accumulate,
+            tinygpt__matmul_blocked(c + (size_t)lo * N, (size_t)N, part, b, bias, hi - lo, N, K, accumulate,
                                     work + (size_t)t * slice);
     });
+}
+
+static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
+                            int accumulate, float *work, int threads)
+{
+    tinygpt__matmul_bias(c, a, b, NULL, M, N, K, accumulate, work, threads);
 }
 
 /* LayerNorm sums a row in TINYGPT__LANES interleaved partial sums: one

@@ -113,23 +113,39 @@ void test_matmul(void)
         tinygpt__matmul(c, a, b, 2, 3, 0, 0, g_work, 1);
         EXPECT(c[0] == 0 && c[5] == 0);
     }
-    /* two threads' workspace gives the same answer as one; N = 1100: rows of B
-       a page apart, packed a group of slivers at a time, then a partial sliver */
-    for (s = 0; s < 2; s++) {
-        int M = s ? 13 : 130, N = s ? 1100 : 70, K = s ? 30 : 40;
-        float *a1 = falloc((size_t)M * K), *b1 = falloc((size_t)K * N), *c1 = falloc((size_t)M * N), *c2 = falloc((size_t)M * N);
-        tinygpt__view a, b;
-        fill_normal(a1, (size_t)M * K, 1, 0, &r);
-        fill_normal(b1, (size_t)K * N, 1, 0, &r);
-        a.p = a1; a.rs = (size_t)K; a.cs = 1; b.p = b1; b.rs = (size_t)N; b.cs = 1;
-        tinygpt__matmul(c1, a, b, M, N, K, 0, g_work, 1);
-        {
-            float *work2 = falloc(tinygpt__matmul_work_size(2));
-            tinygpt__matmul(c2, a, b, M, N, K, 0, work2, 2);
-            free(work2);
+    /* Two threads give the bits one does: split by rows (M >= N) and by
+       columns (M < N), B plain and a transpose (the 8 x 8 packing), with a
+       bias; past TINYGPT__PAR_FMA's 2^24 multiply-adds, where threads are
+       used. N = 1100: rows of B a page apart, then a partial sliver. */
+    {
+        static const int sh[3][4] = {{600, 200, 160, 0}, {127, 1100, 130, 1}, {130, 1030, 131, 0}};
+        float *work2 = falloc(tinygpt__matmul_work_size(2));
+        for (s = 0; s < 3; s++) {
+            int M = sh[s][0], N = sh[s][1], K = sh[s][2], bt = sh[s][3], i, j;
+            float *a1 = falloc((size_t)M * K), *b1 = falloc((size_t)K * N), *bias = falloc((size_t)N);
+            float *c1 = falloc((size_t)M * N), *c2 = falloc((size_t)M * N), *cr = falloc((size_t)M * N);
+            tinygpt__view a, b;
+            double worst = 0.0;
+            fill_normal(a1, (size_t)M * K, 1, 0, &r);
+            fill_normal(b1, (size_t)K * N, 1, 0, &r);
+            fill_normal(bias, (size_t)N, 1, 0, &r);
+            a.p = a1; a.rs = (size_t)K; a.cs = 1;
+            b.p = b1; b.rs = bt ? 1 : (size_t)N; b.cs = bt ? (size_t)K : 1;
+            EXPECT((double)M * N * K >= (double)(1L << 24));
+            tinygpt__matmul_bias(c1, a, b, bias, M, N, K, 0, work2, 1);
+            tinygpt__matmul_bias(c2, a, b, bias, M, N, K, 0, work2, 2);
+            EXPECTF(memcmp(c1, c2, (size_t)M * N * sizeof(float)) == 0, "matmul %dx%dx%d%s: 2 threads differ from 1", M, N, K,
+                    bt ? " (B a transpose)" : "");
+            tinygpt__matmul_reference(cr, a, b, M, N, K);
+            for (i = 0; i < M; i++)
+                for (j = 0; j < N; j++) {
+                    double d = fabs((double)c1[(size_t)i * N + j] - (cr[(size_t)i * N + j] + bias[j]));
+                    if (d > worst) worst = d;
+                }
+            EXPECTF(worst <= 1e-4, "matmul %dx%dx%d with bias: max |error| %g", M, N, K, worst);
+            free(a1); free(b1); free(bias); free(c1); free(c2); free(cr);
         }
-        EXPECT(max_abs_diff(c1, c2, (size_t)M * N) <= 1e-5);
-        free(a1); free(b1); free(c1); free(c2);
+        free(work2);
     }
 }
 
@@ -572,7 +588,7 @@ static int same_floats(const float *a, const float *b, size_t n) { return memcmp
    threads are used). */
 static void test_ops_threads(trng *r)
 {
-    enum { N = 301, C = 200, OC = 600, IC = 8, B = 3, T = 60, V = 65 };
+    enum { N = 1400, C = 200, OC = 600, IC = 24, B = 24, T = 60, V = 65 };
     size_t n = (size_t)N * C, big = (size_t)N * OC, k;
     float *x = falloc(big), *y = falloc(big), *wz = falloc(OC * IC), *dwz = falloc(OC * IC), *dxz = falloc(N * IC);
     float *bias = falloc(OC), *lw = falloc(C), *lb = falloc(C);
@@ -590,6 +606,7 @@ static void test_ops_threads(trng *r)
     for (k = 0; k < (size_t)B * T; k++) tok[k] = trng_below(r, 7);  /* repeats */
     for (k = 0; k < big / V; k++) tgt[k] = trng_below(r, V);
     EXPECT(n >= TINYGPT__PAR_MIN && (size_t)B * T * C >= TINYGPT__PAR_MIN);
+    EXPECT((double)N * IC * OC >= (double)(1L << 24));  /* the linear's product threaded too */
     /* linear, zero weights: the output is the bias in every row; the bias gradient (column sums) */
     for (th = 1; th <= 2; th++) {
         float *out = th == 1 ? o1 : o2, *db = th == 1 ? s1 : s2;
