@@ -3870,13 +3870,17 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const f
    matrix-vector product of sampling one token. Four rows at a time share each
    load of x and keep four independent sums in flight. */
 #ifdef TINYGPT__VECTOR_EXT
+/* The lanes' sum as a tree (halves added, then their halves): a row of 256
+   floats is sixteen vector steps, and lane after lane the sum's chain of
+   adds took as long again. */
 static float tinygpt__vsum(tinygpt__vf v)
 {
-    float lanes[TINYGPT__VL], s = 0.0f;
-    int i;
+    float lanes[TINYGPT__VL];
+    int half, i;
     memcpy(lanes, &v, sizeof lanes);
-    for (i = 0; i < TINYGPT__VL; i++) s += lanes[i];
-    return s;
+    for (half = TINYGPT__VL / 2; half > 0; half /= 2)
+        for (i = 0; i < half; i++) lanes[i] += lanes[i + half];
+    return lanes[0];
 }
 
 TINYGPT__CONTRACT
