@@ -34,6 +34,8 @@
                                                4 x 16 (plain C); NR only with TINYGPT_NO_VECTOR_EXT
    Threads: built with OpenMP (-fopenmp), the ops use model->threads threads
    (0: OpenMP's default); results are the same bits for any thread count.
+   Work too small to gain from a second thread stays on one: each parallel
+   loop wakes the sleeping threads (TINYGPT__PAR_MIN, TINYGPT__PAR_FMA).
 
    Contents (the implementation reads top-down like the model):
      platform        includes, allocator, OpenMP, compiler hints
@@ -54,7 +56,8 @@
      sampling        the sampler, the cache's step, the window's slide, generate
      checkpoints     header layout (tinygpt__write_header), the int8 kind, load,
                      views (tinygpt_load_view, tinygpt_sampling_memory), save
-     kernels         speed only: blocked matmul, packing, vector lanes, exp
+     kernels         speed only: blocked matmul (a share of C per thread),
+                     packing (8 x 8 transposes), vector lanes, exp
 
    Errors: no function prints, exits or asserts on input. Failures return a
    nonzero status and, when the caller passes a tinygpt_error, a message that
