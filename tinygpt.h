@@ -1717,6 +1717,9 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
         const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;
         float *dbase = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
+        /* every block adds into rows 0..r1-1 of dK and dV, so they start at zero */
+        memset(dk, 0, (size_t)T * hs * sizeof(float));
+        memset(dv, 0, (size_t)T * hs * sizeof(float));
         for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
             int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
             tinygpt__view av, bv;
@@ -1751,13 +1754,13 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
             tinygpt__matmul(dq, av, bv, rows, hs, r1, 0, work, 1);
             for (r = 0; r < rows; r++)
                 for (d = 0; d < hs; d++) dbase[(size_t)(r0 + r) * C3 + d] += dq[(size_t)r * hs + d];
-            /* dK rows 0..r1-1 += dS^T Q, dV += W_dropped^T dY (the first block writes) */
+            /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY */
             av.p = ds;                   av.rs = 1;  av.cs = (size_t)r1;
             bv.p = q + (size_t)r0 * C3;  bv.rs = C3; bv.cs = 1;
-            tinygpt__matmul(dk, av, bv, r1, hs, rows, r0 > 0, work, 1);
+            tinygpt__matmul(dk, av, bv, r1, hs, rows, 1, work, 1);
             av.p = wd;
             bv.p = dy + (size_t)r0 * C;  bv.rs = (size_t)C;
-            tinygpt__matmul(dv, av, bv, r1, hs, rows, r0 > 0, work, 1);
+            tinygpt__matmul(dv, av, bv, r1, hs, rows, 1, work, 1);
         }
         for (s = 0; s < T; s++)
             for (d = 0; d < hs; d++) {

@@ -153,7 +153,8 @@ void test_overfit(void)
     tinygpt_model m = zero_model;
     tinygpt_train_config tc = tc_plain();
     tinygpt_error err;
-    int32_t ids[400], x[8 * 16], y[8 * 16];
+    enum { T = TINYGPT__ATT_ROWS + 8 };  /* attention in two row blocks */
+    int32_t ids[400], x[8 * T], y[8 * T];
     size_t n = 0;
     double before = 0, after = 0, first = 0, last = 0;
     /* quick (emulators): a model a quarter the size, a higher rate, fewer steps;
@@ -164,12 +165,12 @@ void test_overfit(void)
     tc.learning_rate = g_quick ? 1e-2f : 3e-3f; tc.min_lr = tc.learning_rate / 10; tc.warmup_steps = 20;
     tc.max_steps = (uint64_t)steps;
     tc.weight_decay = 0.0f;
-    if (make_model(&m, text, 16, 2, 2, g_quick ? 16 : 32, &tc)) return;
+    if (make_model(&m, text, T, 2, 2, g_quick ? 16 : 32, &tc)) return;
     EXPECT_OK(tinygpt_encode(&m.vocab, text, strlen(text), ids, &n, &err), err);
     EXPECT_OK(tinygpt_evaluate_tokens(&m, ids, n, 4, &before, &err), err);
     for (i = 0; i < steps; i++) {
         float loss = 0;
-        if (tinygpt_get_batch(ids, n, 8, 16, &m.rng, x, y, &err) != 0 || tinygpt_train_step(&m, x, y, 8, 16, &loss, &err) != 0) {
+        if (tinygpt_get_batch(ids, n, 8, T, &m.rng, x, y, &err) != 0 || tinygpt_train_step(&m, x, y, 8, T, &loss, &err) != 0) {
             EXPECTF(0, "step %d: %s", i, err.message);
             break;
         }
