@@ -2386,9 +2386,9 @@ static size_t tinygpt__adamw_range(float *p, const float *gr, float *m, float *v
 }
 
 /* One pass of AdamW over every tensor, each cut in TINYGPT__RUNS slices;
-   slice `part` of every tensor is one task of a single parallel loop (a loop
-   per tensor woke the threads some fifty times a step). Returns how many
-   values came out non-finite (write = 0). */
+   slice `part` of every tensor is one task of a single parallel loop, so the
+   pass wakes the threads once, not once per tensor. Returns how many values
+   came out non-finite (write = 0). */
 static size_t tinygpt__adamw_pass(tinygpt_model *model, const tinygpt__adamw *u, float lr, int write, int threads)
 {
     size_t bad = 0, run_bad[TINYGPT__RUNS];
@@ -3680,9 +3680,10 @@ static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0,
 /* An 8 x 8 block transposed in registers (row i of src, 8 floats at
    src + i*lds, becomes column i at dst, rows ldd apart): three rounds of
    shuffles that swap 1 x 1, 2 x 2 and 4 x 4 sub-blocks. Packing B when it is
-   a transpose (a layer's W^T, attention's K^T) is a transpose; element by
-   element it cost a quarter of the sampling prefill. gcc 12 and clang have
-   __builtin_shufflevector; elsewhere the loop in tinygpt__pack_b does it. */
+   a transpose (a layer's W^T, attention's K^T) is a transpose, and in the
+   sampling prefill, whose products have few rows, packing weighs as much as
+   multiplying: element by element it is several times slower. gcc 12 and
+   clang have __builtin_shufflevector; elsewhere the element loop does it. */
 #if defined(TINYGPT__VECTOR_EXT) && defined(__has_builtin)
 #if __has_builtin(__builtin_shufflevector)
 #define TINYGPT__TRANSPOSE8 1
@@ -3736,7 +3737,7 @@ static void tinygpt__pack_b_sliver(float *dst, tinygpt__view b, int p0, int kc, 
    columns past nc are zero. When B's rows are contiguous (cs = 1), each row
    of the panel is read once, in one run, and dealt out to the slivers; the
    rest (B a transpose, whose columns are contiguous, or a last narrower
-   sliver) goes column by column. */
+   sliver) goes sliver by sliver (tinygpt__pack_b_sliver). */
 static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc)
 {
     int nslivers = (nc + TINYGPT_NR - 1) / TINYGPT_NR, by_rows = b.cs == 1 ? nc / TINYGPT_NR : 0;
@@ -3877,8 +3878,8 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const f
    load of x and keep four independent sums in flight. */
 #ifdef TINYGPT__VECTOR_EXT
 /* The lanes' sum as a tree (halves added, then their halves): a row of 256
-   floats is sixteen vector steps, and lane after lane the sum's chain of
-   adds took as long again. */
+   floats is only sixteen vector steps, so a chain of one add per lane would
+   take about as long as the row itself. */
 static float tinygpt__vsum(tinygpt__vf v)
 {
     float lanes[TINYGPT__VL];
@@ -4079,11 +4080,11 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
    smaller operand, of C's columns) as a product of its own, packing what it
    needs itself: one parallel loop per product, nothing shared, no waiting
    between packing and multiplying. Each parallel loop costs a sleeping
-   thread's wake-up, tens of microseconds on a virtual machine; a product
-   with a parallel loop per pass over K and another to pack B took 16 of them
-   for a weight gradient. The one operand packed twice is the smaller. The
-   shares split at MR rows or NR columns, and a product's sums do not depend
-   on where its tiles are, so every thread count gives the same bits. */
+   thread's wake-up, tens of microseconds on a virtual machine, so a loop per
+   pass over K (a weight gradient makes eight) would cost more than the
+   operand packed twice, the smaller one. The shares split at MR rows or NR
+   columns, and a product's sums do not depend on where its tiles are, so
+   every thread count gives the same bits. */
 static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
                                  int accumulate, float *work, int threads)
 {
