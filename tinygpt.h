@@ -3655,9 +3655,10 @@ static size_t tinygpt__matmul_work_size(int threads)
 }
 
 /* Copies rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row slivers,
-   sliver-major then k then row; rows past mc are zero. The loop order
-   follows A's layout, so the reads run along memory: the MR values of one k
-   together when A is a transpose (rs = 1), else one row of A at a time. */
+   sliver-major then k then row; rows past mc are zero. When A is a
+   transpose (rs = 1), the MR values of one k are contiguous and go together;
+   else one row of A at a time (A as stored is read in place by the blocked
+   product, which packs so only a last few rows short of MR). */
 static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0, int kc)
 {
     int s, p, i;
@@ -3758,14 +3759,17 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
     for (sliver = by_rows; sliver < nslivers; sliver++) tinygpt__pack_b_sliver(dst, b, p0, kc, j0, nc, sliver);
 }
 
-/* The register tile: C[MR][NR] = (C +) sum over k of a[k][i] * b[k][j], a
-   and b packed. A full tile goes straight to C (row stride ldc); an edge
-   tile (mr < MR or nr < NR) goes through `edge`, and the caller copies the
-   part that exists. */
+/* The register tile: C[MR][NR] = (C +) sum over k of a(i,k) * b[k][j], b
+   packed, a(i,k) at a[i*ars + k*acs]: a packed sliver (ars = 1, acs = MR)
+   or MR rows of A as stored (ars = A's row stride, acs = 1). The tile goes
+   to C, rows ldc apart. */
 #ifdef TINYGPT__VECTOR_EXT
-TINYGPT__CONTRACT
-static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, const float *TINYGPT__RESTRICT b,
-                                  float *TINYGPT__RESTRICT c, size_t ldc, int accumulate)
+/* Inlined into tinygpt__matmul_block, whose calls give the strides as
+   constants: the addresses of a packed sliver then need no multiplies. */
+TINYGPT__CONTRACT __attribute__((always_inline))
+static inline void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, size_t ars, size_t acs,
+                                         const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT c, size_t ldc,
+                                         int accumulate)
 {
     tinygpt__vf acc[TINYGPT_MR][2], b0, b1;
     int p, i;
@@ -3784,17 +3788,17 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, cons
     memcpy(&b0, b, sizeof b0);  /* memcpy: no alignment or aliasing assumptions */
     memcpy(&b1, b + TINYGPT__VL, sizeof b1);
     for (i = 0; i < TINYGPT_MR; i++) {
-        acc[i][0] = a[i] * b0;  /* scalar times vector: the scalar is broadcast */
-        acc[i][1] = a[i] * b1;
+        acc[i][0] = a[i * ars] * b0;  /* scalar times vector: the scalar is broadcast */
+        acc[i][1] = a[i * ars] * b1;
     }
     for (p = 1; p < kc; p++) {
-        a += TINYGPT_MR;
+        a += acs;
         b += TINYGPT_NR;
         memcpy(&b0, b, sizeof b0);
         memcpy(&b1, b + TINYGPT__VL, sizeof b1);
         for (i = 0; i < TINYGPT_MR; i++) {
-            acc[i][0] += a[i] * b0;
-            acc[i][1] += a[i] * b1;
+            acc[i][0] += a[i * ars] * b0;
+            acc[i][1] += a[i * ars] * b1;
         }
     }
     for (i = 0; i < TINYGPT_MR; i++, c += ldc) {
@@ -3815,8 +3819,9 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, cons
 /* Fixed trip counts and a local accumulator let compilers keep the tile in
    vector registers; copying the row of B first stops gcc from reloading it
    per FMA. */
-static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, const float *TINYGPT__RESTRICT b,
-                                  float *TINYGPT__RESTRICT c, size_t ldc, int accumulate)
+static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, size_t ars, size_t acs,
+                                  const float *TINYGPT__RESTRICT b, float *TINYGPT__RESTRICT c, size_t ldc,
+                                  int accumulate)
 {
     float acc[TINYGPT_MR][TINYGPT_NR];
     int p, i, j;
@@ -3830,13 +3835,13 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, cons
 #pragma GCC unroll 16
 #endif
         for (i = 0; i < TINYGPT_MR; i++) {
-            float ai = a[i];
+            float ai = a[i * ars];
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 32
 #endif
             for (j = 0; j < TINYGPT_NR; j++) acc[i][j] = TINYGPT__FMA(ai, brow[j], acc[i][j]);
         }
-        a += TINYGPT_MR;
+        a += acs;
         b += TINYGPT_NR;
     }
     for (i = 0; i < TINYGPT_MR; i++, c += ldc)
@@ -3844,25 +3849,29 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, cons
 }
 #endif
 
-/* One MC x KC block of A against the packed KC x nc panel of B. Marked as
-   the micro-kernel is: gcc inlines a function with an optimize attribute only
-   into one with the same, and the call kept the tile out of registers. */
+/* One MC x KC block of A against the packed KC x nc panel of B. A is packed
+   (lda = 0), or read in place (lda = its row stride, its columns contiguous,
+   mc a multiple of MR). An edge tile (mr < MR or nr < NR) goes through
+   `edge`, then the part that exists to C. Marked as the micro-kernel is: gcc
+   inlines a function with an optimize attribute only into one with the same. */
 TINYGPT__CONTRACT
-static void tinygpt__matmul_block(float *c, size_t ldc, const float *ap, const float *bp,
+static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t lda, const float *bp,
                                   int mc, int nc, int kc, int accumulate)
 {
     float edge[TINYGPT_MR * TINYGPT_NR];
     int ir, jr, i, j;
     for (jr = 0; jr < nc; jr += TINYGPT_NR) {
         int nr = nc - jr < TINYGPT_NR ? nc - jr : TINYGPT_NR;
+        const float *b = bp + (size_t)jr * kc;
         for (ir = 0; ir < mc; ir += TINYGPT_MR) {
-            int mr = mc - ir < TINYGPT_MR ? mc - ir : TINYGPT_MR;
-            float *ctile = c + (size_t)ir * ldc + jr;
-            if (mr == TINYGPT_MR && nr == TINYGPT_NR) {
-                tinygpt__micro_kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, ctile, ldc, accumulate);
-                continue;
-            }
-            tinygpt__micro_kernel(kc, ap + (size_t)ir * kc, bp + (size_t)jr * kc, edge, TINYGPT_NR, 0);
+            int mr = mc - ir < TINYGPT_MR ? mc - ir : TINYGPT_MR, whole = mr == TINYGPT_MR && nr == TINYGPT_NR;
+            float *ctile = c + (size_t)ir * ldc + jr, *out = whole ? ctile : edge;
+            size_t ldo = whole ? ldc : TINYGPT_NR;
+            if (lda)
+                tinygpt__micro_kernel(kc, a + (size_t)ir * lda, lda, 1, b, out, ldo, accumulate && whole);
+            else
+                tinygpt__micro_kernel(kc, a + (size_t)ir * kc, 1, TINYGPT_MR, b, out, ldo, accumulate && whole);
+            if (whole) continue;
             for (i = 0; i < mr; i++) {
                 float *crow = ctile + (size_t)i * ldc;
                 const float *trow = edge + i * TINYGPT_NR;
@@ -4062,9 +4071,23 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
             int kc = K - pc < kstep ? K - pc : kstep;
             tinygpt__pack_b(bp, b, pc, kc, jc, nc);
             for (ic = 0; ic < M; ic += TINYGPT__MC) {
-                int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC;
-                tinygpt__pack_a(ap, a, ic, mc, pc, kc);
-                tinygpt__matmul_block(c + (size_t)ic * ldc + jc, ldc, ap, bp, mc, nc, kc, accumulate || pc > 0);
+                int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC, whole = mc - mc % TINYGPT_MR;
+                int acc = accumulate || pc > 0;
+                float *cb = c + (size_t)ic * ldc + jc;
+                if (a.cs == 1 && whole > 0) {
+                    /* A as stored: its rows are read in place. Packing
+                       them interleaves MR rows a float at a time, which
+                       would take a tenth of a training step; only a last
+                       few rows short of MR are packed */
+                    tinygpt__matmul_block(cb, ldc, a.p + (size_t)ic * a.rs + pc, a.rs, bp, whole, nc, kc, acc);
+                    if (whole < mc) {
+                        tinygpt__pack_a(ap, a, ic + whole, mc - whole, pc, kc);
+                        tinygpt__matmul_block(cb + (size_t)whole * ldc, ldc, ap, 0, bp, mc - whole, nc, kc, acc);
+                    }
+                } else {
+                    tinygpt__pack_a(ap, a, ic, mc, pc, kc);
+                    tinygpt__matmul_block(cb, ldc, ap, 0, bp, mc, nc, kc, acc);
+                }
                 if (bias && pc + kc == K) tinygpt__add_bias(c + (size_t)ic * ldc + jc, ldc, bias + jc, mc, nc);
             }
         }
