@@ -1202,6 +1202,12 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
                             int accumulate, float *work, int threads);
 static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
                                  int accumulate, float *work, int threads);
+static size_t tinygpt__packed_b_size(int N, int K);
+static size_t tinygpt__packed_a_size(int K, int *ok);
+static float *tinygpt__align64(float *p);
+static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc);
+static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, const float *bp, size_t ldb,
+                                     const float *bias, int M, int nc, int kc, int accumulate, float *ap);
 static float tinygpt__lanes_total(const float lane[TINYGPT__LANES]);
 static float tinygpt__lanes_sum(const float *x, int n);
 TINYGPT__CONTRACT
@@ -1587,17 +1593,20 @@ static size_t tinygpt__tri(int T)
 /* Causal attention runs per head in blocks of TINYGPT__ATT_ROWS query rows:
    the block's scores against keys 0..(its last row) are one product, as are
    their weighted values, so only the diagonal tile computes masked entries
-   (about an eighth of the work at T = 128) and the rest skips them. Floats of
-   scratch per thread: three [rows, T] tiles (scores or d(weights), weights
-   after dropout, d(scores)), an [rows, hs] output tile, dk and dv sums
-   [T, hs] each, and the matmul's work for these shapes. */
+   (about an eighth of the work at T = 128) and the rest skips them. Each
+   head's keys and values are packed for the products once, and every block
+   uses its first rows or columns. Floats of scratch per thread: three [rows,
+   T] tiles (scores or d(weights), weights after dropout, d(scores)), three
+   packed panels (K^T and V, or V^T and K, and a block's Q or dY), and an A
+   block for the products, each 64-byte aligned. */
 #define TINYGPT__ATT_ROWS 32
 static size_t tinygpt__attention_scratch_size(int T, int hs, int *ok)
 {
-    int wide = T > hs ? T : hs;
     size_t tiles = tinygpt__mul((size_t)3 * TINYGPT__ATT_ROWS, (size_t)T, ok);
-    size_t vecs = tinygpt__mul((size_t)TINYGPT__ATT_ROWS + 2 * (size_t)T, (size_t)hs, ok);
-    return tinygpt__add(tinygpt__add(tiles, vecs, ok), tinygpt__matmul_work_size_for(1, wide, wide), ok);
+    size_t panels = tinygpt__add(tinygpt__mul(tinygpt__packed_b_size(T, 1), (size_t)hs, ok),
+                                 tinygpt__mul(tinygpt__packed_b_size(hs, 1), (size_t)T + TINYGPT__ATT_ROWS, ok), ok);
+    size_t a_block = tinygpt__packed_a_size(T > hs ? T : hs, ok);
+    return tinygpt__add(tinygpt__add(tiles, panels, ok), tinygpt__add(a_block, 7 * 16, ok), ok);  /* 7 alignments */
 }
 
 /* The attention weights of query row t: row[s] = softmax over s <= t of
@@ -1650,7 +1659,7 @@ static void tinygpt__attention_row(float *y, float *row, float *dropped, const f
    and block of query rows r0..r1-1 (TINYGPT__ATT_ROWS), over keys s < r1:
      S = Q K^T          scores, one product
      W = softmax(S * scale) per row over s <= t, then dropout
-     Y = W V            one product (W is 0 past the diagonal)
+     Y = W V            one product (W is 0 past the diagonal), into out
    Heads run in parallel, each on one thread: the same bits for any count. */
 static void tinygpt__attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
                                        int T, int C, int H, float p, uint64_t seed, int threads)
@@ -1660,18 +1669,23 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
         int b = bh / H, h = bh % H, r0, r, s;
-        float *score = tinygpt__thread_scratch(scratch, per_thread);  /* [rows, r1] */
-        float *w = score + (size_t)TINYGPT__ATT_ROWS * T;              /* [rows, r1] */
-        float *y = w + (size_t)2 * TINYGPT__ATT_ROWS * T;              /* [rows, hs] */
-        float *work = y + (size_t)TINYGPT__ATT_ROWS * hs + (size_t)2 * T * hs;
-        float *head_att = att + (size_t)bh * tri;
+        float *score = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, r1] */
+        float *w = tinygpt__align64(score + (size_t)TINYGPT__ATT_ROWS * T);              /* [rows, r1] */
+        float *kt_packed = tinygpt__align64(w + (size_t)TINYGPT__ATT_ROWS * T);
+        float *v_packed = tinygpt__align64(kt_packed + tinygpt__packed_b_size(T, hs));
+        float *ap = tinygpt__align64(v_packed + tinygpt__packed_b_size(hs, T));
+        float *head_att = att + (size_t)bh * tri, *y = out + (size_t)b * T * C + (size_t)h * hs;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
+        tinygpt__view kv, vv;
+        kv.p = k; kv.rs = 1;  kv.cs = C3;   /* K^T: hs x T */
+        vv.p = v; vv.rs = C3; vv.cs = 1;    /* V: T x hs */
+        tinygpt__pack_b(kt_packed, kv, 0, hs, 0, T);
+        tinygpt__pack_b(v_packed, vv, 0, T, 0, hs);
         for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
             int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
-            tinygpt__view qv, kv, wv, vv;
+            tinygpt__view qv, wv;
             qv.p = q + (size_t)r0 * C3; qv.rs = C3; qv.cs = 1;
-            kv.p = k;                   kv.rs = 1;  kv.cs = C3;   /* K^T */
-            tinygpt__matmul(score, qv, kv, rows, r1, hs, 0, work, 1);
+            tinygpt__matmul_packed_b(score, (size_t)r1, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap);
             for (r = 0; r < rows; r++) {
                 int t = r0 + r;
                 float *row = head_att + tinygpt__tri(t), *wr = w + (size_t)r * r1;
@@ -1683,10 +1697,7 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
                 for (s = t + 1; s < r1; s++) wr[s] = 0.0f;
             }
             wv.p = w; wv.rs = (size_t)r1; wv.cs = 1;
-            vv.p = v; vv.rs = C3;         vv.cs = 1;
-            tinygpt__matmul(y, wv, vv, rows, hs, r1, 0, work, 1);
-            for (r = 0; r < rows; r++)
-                memcpy(out + ((size_t)b * T + r0 + r) * C + (size_t)h * hs, y + (size_t)r * hs, (size_t)hs * sizeof(float));
+            tinygpt__matmul_packed_b(y + (size_t)r0 * C, (size_t)C, wv, v_packed, (size_t)T, NULL, rows, hs, r1, 0, ap);
         }
     });
 }
@@ -1696,7 +1707,7 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
      dW = dY V^T                       one product; dropout's mask applied
      dS = W o (dW - rowsum(W o dW)) * scale   softmax backward, row by row
      dQ += dS K,  dK += dS^T Q,  dV += W_dropped^T dY   three products
-   dK and dV are summed over the blocks in scratch, then added to dqkv. */
+   each added straight into dqkv. */
 static void tinygpt__attention_backward(float *dqkv, float *scratch, const float *dout,
                                         const float *qkv, const float *att, int B, int T, int C,
                                         int H, float p, uint64_t seed, int threads)
@@ -1706,26 +1717,28 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     /* heads share no dqkv entries, so they run in parallel */
     TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, r0, r, s, d, j;
-        float *dw = tinygpt__thread_scratch(scratch, per_thread);  /* [rows, r1] d(weights) */
-        float *wd = dw + (size_t)TINYGPT__ATT_ROWS * T;           /* [rows, r1] weights after dropout */
-        float *ds = wd + (size_t)TINYGPT__ATT_ROWS * T;           /* [rows, r1] d(scores) */
-        float *dq = ds + (size_t)TINYGPT__ATT_ROWS * T;           /* [rows, hs] */
-        float *dk = dq + (size_t)TINYGPT__ATT_ROWS * hs, *dv = dk + (size_t)T * hs;  /* [T, hs] each */
-        float *work = dv + (size_t)T * hs;
+        int b = bh / H, h = bh % H, r0, r, s, j;
+        float *dw = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, r1] d(weights) */
+        float *wd = tinygpt__align64(dw + (size_t)TINYGPT__ATT_ROWS * T);  /* [rows, r1] weights after dropout */
+        float *ds = tinygpt__align64(wd + (size_t)TINYGPT__ATT_ROWS * T);  /* [rows, r1] d(scores) */
+        float *vt_packed = tinygpt__align64(ds + (size_t)TINYGPT__ATT_ROWS * T);
+        float *k_packed = tinygpt__align64(vt_packed + tinygpt__packed_b_size(T, hs));
+        float *blk_packed = tinygpt__align64(k_packed + tinygpt__packed_b_size(hs, T));
+        float *ap = tinygpt__align64(blk_packed + tinygpt__packed_b_size(hs, TINYGPT__ATT_ROWS));
         const float *head_att = att + (size_t)bh * tri;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
         const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;
-        float *dbase = dqkv + (size_t)b * T * C3 + (size_t)h * hs;
-        /* every block adds into rows 0..r1-1 of dK and dV, so they start at zero */
-        memset(dk, 0, (size_t)T * hs * sizeof(float));
-        memset(dv, 0, (size_t)T * hs * sizeof(float));
+        float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hs, *dk = dq + C, *dv = dq + 2 * C;
+        tinygpt__view vt, kv;
+        vt.p = v; vt.rs = 1;  vt.cs = C3;   /* V^T: hs x T */
+        kv.p = k; kv.rs = C3; kv.cs = 1;    /* K: T x hs */
+        tinygpt__pack_b(vt_packed, vt, 0, hs, 0, T);
+        tinygpt__pack_b(k_packed, kv, 0, T, 0, hs);
         for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
             int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
             tinygpt__view av, bv;
             av.p = dy + (size_t)r0 * C; av.rs = (size_t)C; av.cs = 1;
-            bv.p = v;                   bv.rs = 1;         bv.cs = C3;   /* V^T */
-            tinygpt__matmul(dw, av, bv, rows, r1, hs, 0, work, 1);
+            tinygpt__matmul_packed_b(dw, (size_t)r1, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap);
             for (r = 0; r < rows; r++) {
                 int t = r0 + r, n = t + 1;
                 const float *row = head_att + tinygpt__tri(t);
@@ -1748,25 +1761,19 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
                 for (s = 0; s < n; s++) dsr[s] = row[s] * (dwr[s] - dot) * scale;
                 for (s = n; s < r1; s++) wdr[s] = dsr[s] = 0.0f;
             }
-            /* dQ rows r0..r1-1 = dS K */
+            /* dQ rows r0..r1-1 += dS K */
             av.p = ds; av.rs = (size_t)r1; av.cs = 1;
-            bv.p = k;  bv.rs = C3;         bv.cs = 1;
-            tinygpt__matmul(dq, av, bv, rows, hs, r1, 0, work, 1);
-            for (r = 0; r < rows; r++)
-                for (d = 0; d < hs; d++) dbase[(size_t)(r0 + r) * C3 + d] += dq[(size_t)r * hs + d];
-            /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY */
-            av.p = ds;                   av.rs = 1;  av.cs = (size_t)r1;
-            bv.p = q + (size_t)r0 * C3;  bv.rs = C3; bv.cs = 1;
-            tinygpt__matmul(dk, av, bv, r1, hs, rows, 1, work, 1);
+            tinygpt__matmul_packed_b(dq + (size_t)r0 * C3, C3, av, k_packed, (size_t)T, NULL, rows, hs, r1, 1, ap);
+            /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY (this block's rows of Q, dY) */
+            av.rs = 1; av.cs = (size_t)r1;
+            bv.p = q + (size_t)r0 * C3; bv.rs = C3; bv.cs = 1;
+            tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
+            tinygpt__matmul_packed_b(dk, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap);
             av.p = wd;
-            bv.p = dy + (size_t)r0 * C;  bv.rs = (size_t)C;
-            tinygpt__matmul(dv, av, bv, r1, hs, rows, 1, work, 1);
+            bv.p = dy + (size_t)r0 * C; bv.rs = (size_t)C;
+            tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
+            tinygpt__matmul_packed_b(dv, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap);
         }
-        for (s = 0; s < T; s++)
-            for (d = 0; d < hs; d++) {
-                dbase[(size_t)s * C3 + C + d] += dk[(size_t)s * hs + d];
-                dbase[(size_t)s * C3 + 2 * C + d] += dv[(size_t)s * hs + d];
-            }
     });
 }
 
@@ -3630,12 +3637,30 @@ static float tinygpt__dot(const float *a, const float *b, int n)
     return s;
 }
 
-/* Floats of packing workspace tinygpt__matmul needs with `threads` threads. */
+/* Floats of K rows x N columns of B packed whole (tinygpt__pack_b): N
+   rounded up to whole slivers. */
+static size_t tinygpt__packed_b_size(int N, int K)
+{
+    return (size_t)K * (((size_t)N + TINYGPT_NR - 1) / TINYGPT_NR * TINYGPT_NR);
+}
+
+/* Floats of a block of A packed for tinygpt__matmul_packed_b, K deep. */
+static size_t tinygpt__packed_a_size(int K, int *ok)
+{
+    return tinygpt__mul((size_t)TINYGPT__MC, (size_t)K, ok);
+}
+
 /* The B panel of a product with N columns and depth K: at most KC x NC. */
 static size_t tinygpt__matmul_panel(int N, int K)
 {
-    size_t n = (size_t)(N < TINYGPT__NC ? N : TINYGPT__NC), k = (size_t)(K < TINYGPT__KC ? K : TINYGPT__KC);
-    return k * ((n + TINYGPT_NR - 1) / TINYGPT_NR * TINYGPT_NR);
+    return tinygpt__packed_b_size(N < TINYGPT__NC ? N : TINYGPT__NC, K < TINYGPT__KC ? K : TINYGPT__KC);
+}
+
+/* p moved up to the next 64-byte boundary (at most 15 floats): packed
+   slivers start on cache lines. */
+static float *tinygpt__align64(float *p)
+{
+    return p + (16 - ((uintptr_t)p / sizeof(float)) % 16) % 16;
 }
 
 /* Work for products of at most N columns and depth K: per thread, a B panel
@@ -3849,20 +3874,22 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, size
 }
 #endif
 
-/* One MC x KC block of A against the packed KC x nc panel of B. A is packed
-   (lda = 0), or read in place (lda = its row stride, its columns contiguous,
-   mc a multiple of MR). An edge tile (mr < MR or nr < NR) goes through
-   `edge`, then the part that exists to C. Marked as the micro-kernel is: gcc
-   inlines a function with an optimize attribute only into one with the same. */
+/* One MC x KC block of A against a packed KC x nc panel of B, whose
+   slivers are ldb * NR floats apart (ldb >= kc: the first kc rows of a
+   deeper panel). A is packed (lda = 0), or read in place (lda = its row
+   stride, its columns contiguous, mc a multiple of MR). An edge tile (mr <
+   MR or nr < NR) goes through `edge`, then the part that exists to C. Marked
+   as the micro-kernel is: gcc inlines a function with an optimize attribute
+   only into one with the same. */
 TINYGPT__CONTRACT
-static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t lda, const float *bp,
+static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t lda, const float *bp, size_t ldb,
                                   int mc, int nc, int kc, int accumulate)
 {
     float edge[TINYGPT_MR * TINYGPT_NR];
     int ir, jr, i, j;
     for (jr = 0; jr < nc; jr += TINYGPT_NR) {
         int nr = nc - jr < TINYGPT_NR ? nc - jr : TINYGPT_NR;
-        const float *b = bp + (size_t)jr * kc;
+        const float *b = bp + (size_t)jr * ldb;
         for (ir = 0; ir < mc; ir += TINYGPT_MR) {
             int mr = mc - ir < TINYGPT_MR ? mc - ir : TINYGPT_MR, whole = mr == TINYGPT_MR && nr == TINYGPT_NR;
             float *ctile = c + (size_t)ir * ldc + jr, *out = whole ? ctile : edge;
@@ -4045,6 +4072,7 @@ static void tinygpt__matmul_few_rows(float *c, tinygpt__view a, tinygpt__view b,
     }
 }
 
+
 /* rows x n of C (rows ldc apart) += bias[n] on every row. */
 static void tinygpt__add_bias(float *c, size_t ldc, const float *bias, int rows, int n)
 {
@@ -4053,43 +4081,50 @@ static void tinygpt__add_bias(float *c, size_t ldc, const float *bias, int rows,
         for (j = 0; j < n; j++) c[j] += bias[j];
 }
 
+/* C[M, nc] (+)= A[M, kc] times a panel of B already packed (tinygpt__pack_b;
+   its slivers ldb * NR floats apart, ldb >= kc), C's rows ldc apart. A's
+   rows are read in place when its columns are contiguous: packing them
+   interleaves MR rows a float at a time, which would take a tenth of a
+   training step. Otherwise, and for a last few rows short of MR, A is packed
+   into `ap` (MC x kc floats, 64-byte aligned). bias[nc], if not NULL, is
+   added to each block of C's rows when done, while it is in cache. */
+static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, const float *bp, size_t ldb,
+                                     const float *bias, int M, int nc, int kc, int accumulate, float *ap)
+{
+    int ic;
+    for (ic = 0; ic < M; ic += TINYGPT__MC) {
+        int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC, whole = a.cs == 1 ? mc - mc % TINYGPT_MR : 0;
+        float *cb = c + (size_t)ic * ldc;
+        if (whole > 0)
+            tinygpt__matmul_block(cb, ldc, a.p + (size_t)ic * a.rs, a.rs, bp, ldb, whole, nc, kc, accumulate);
+        if (whole < mc) {
+            tinygpt__pack_a(ap, a, ic + whole, mc - whole, 0, kc);
+            tinygpt__matmul_block(cb + (size_t)whole * ldc, ldc, ap, 0, bp, ldb, mc - whole, nc, kc, accumulate);
+        }
+        if (bias) tinygpt__add_bias(cb, ldc, bias, mc, nc);
+    }
+}
+
 /* The blocked product on one thread: C[M,N] (+)= A[M,K] B[K,N] (+ bias[N]
-   on every row, if not NULL, added to each block of C after its last pass,
-   while it is in cache), C's rows ldc apart; `work`:
+   on every row, if not NULL, added with the last pass over K), C's rows ldc
+   apart; `work`:
    tinygpt__matmul_work_size_for(1, N, K) floats. */
 static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinygpt__view b, const float *bias,
                                     int M, int N, int K, int accumulate, float *work)
 {
-    float *bp = work + (16 - ((uintptr_t)work / sizeof(float)) % 16) % 16;  /* 64-byte aligned */
-    float *ap = bp + tinygpt__matmul_panel(N, K);
-    int jc, pc, ic;
+    float *bp = tinygpt__align64(work), *ap = bp + tinygpt__matmul_panel(N, K);
+    int jc, pc;
     for (jc = 0; jc < N; jc += TINYGPT__NC) {
         int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
         /* K in equal passes of at most KC (768 as 2 x 384, not 512 + 256) */
         int passes = (K + TINYGPT__KC - 1) / TINYGPT__KC, kstep = (K + passes - 1) / passes;
         for (pc = 0; pc < K; pc += kstep) {
             int kc = K - pc < kstep ? K - pc : kstep;
+            tinygpt__view apart = a;
+            apart.p += (size_t)pc * a.cs;
             tinygpt__pack_b(bp, b, pc, kc, jc, nc);
-            for (ic = 0; ic < M; ic += TINYGPT__MC) {
-                int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC, whole = mc - mc % TINYGPT_MR;
-                int acc = accumulate || pc > 0;
-                float *cb = c + (size_t)ic * ldc + jc;
-                if (a.cs == 1 && whole > 0) {
-                    /* A as stored: its rows are read in place. Packing
-                       them interleaves MR rows a float at a time, which
-                       would take a tenth of a training step; only a last
-                       few rows short of MR are packed */
-                    tinygpt__matmul_block(cb, ldc, a.p + (size_t)ic * a.rs + pc, a.rs, bp, whole, nc, kc, acc);
-                    if (whole < mc) {
-                        tinygpt__pack_a(ap, a, ic + whole, mc - whole, pc, kc);
-                        tinygpt__matmul_block(cb + (size_t)whole * ldc, ldc, ap, 0, bp, mc - whole, nc, kc, acc);
-                    }
-                } else {
-                    tinygpt__pack_a(ap, a, ic, mc, pc, kc);
-                    tinygpt__matmul_block(cb, ldc, ap, 0, bp, mc, nc, kc, acc);
-                }
-                if (bias && pc + kc == K) tinygpt__add_bias(c + (size_t)ic * ldc + jc, ldc, bias + jc, mc, nc);
-            }
+            tinygpt__matmul_packed_b(c + jc, ldc, apart, bp, (size_t)kc, bias && pc + kc == K ? bias + jc : NULL,
+                                     M, nc, kc, accumulate || pc > 0, ap);
         }
     }
 }
