@@ -406,6 +406,17 @@ TINYGPT_DEF int tinygpt_save_int8(const tinygpt_model *model, const char *path, 
    float is not that or a byte is not 8 bits. */
 typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 24 && CHAR_BIT == 8) ? 1 : -1];
 
+/* The target's vector square root, for AdamW (tinygpt__sqrt_each). */
+#if !defined(TINYGPT_NO_VECTOR_EXT) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__AVX512F__) || defined(__AVX__) || defined(__SSE__)
+#include <immintrin.h>
+#define TINYGPT__SQRT_X86 1
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define TINYGPT__SQRT_NEON 1
+#endif
+#endif
+
 #ifdef _OPENMP
 #include <omp.h>
 #define TINYGPT__PRAGMA(x) _Pragma(#x)
@@ -2369,24 +2380,61 @@ typedef struct {
     float bc2_sqrt;        /* sqrt(1 - beta2^t) */
 } tinygpt__adamw;
 
+/* out[i] = sqrtf(x[i]). Compilers do not vectorise sqrtf, whose negative
+   arguments must set errno, and so left AdamW's whole loop scalar. Where the
+   target has a vector square root it is called here directly: the same
+   correctly rounded results, several at a time. */
+static void tinygpt__sqrt_each(float *out, const float *x, int n)
+{
+    int i = 0;
+#if defined(TINYGPT__SQRT_X86) && defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, _mm512_sqrt_ps(_mm512_loadu_ps(x + i)));
+#elif defined(TINYGPT__SQRT_X86) && defined(__AVX__)
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
+#elif defined(TINYGPT__SQRT_X86)
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(out + i, _mm_sqrt_ps(_mm_loadu_ps(x + i)));
+#elif defined(TINYGPT__SQRT_NEON)
+    for (; i + 4 <= n; i += 4) vst1q_f32(out + i, vsqrtq_f32(vld1q_f32(x + i)));
+#endif
+    for (; i < n; i++) out[i] = sqrtf(x[i]);
+}
+
 /* AdamW on x[0..n): with write = 0 only counts the values that would come out
-   NaN or infinite, so that a bad update can be refused before any is taken. */
+   NaN or infinite, so that a bad update can be refused before any is taken.
+   It runs in chunks: new m and v, their square roots (tinygpt__sqrt_each),
+   then the parameters, so that the loops vectorise. */
+#define TINYGPT__ADAMW_CHUNK 64
 static size_t tinygpt__adamw_range(float *p, const float *gr, float *m, float *v, size_t n, float decay,
                                    const tinygpt__adamw *u, int write)
 {
-    size_t i, bad = 0;
-    for (i = 0; i < n; i++) {
-        float gi = gr[i] * u->scale;
-        float mi = u->b1 * m[i] + (1.0f - u->b1) * gi;
-        float vi = u->b2 * v[i] + (1.0f - u->b2) * gi * gi;
-        float pi = p[i] * decay;
-        pi -= u->step_size * mi / (sqrtf(vi) / u->bc2_sqrt + u->eps);
+    float mi[TINYGPT__ADAMW_CHUNK], vi[TINYGPT__ADAMW_CHUNK], root[TINYGPT__ADAMW_CHUNK];
+    const float scale = u->scale, b1 = u->b1, b2 = u->b2, eps = u->eps, step = u->step_size, bc2 = u->bc2_sqrt;
+    size_t i0, bad = 0;
+    for (i0 = 0; i0 < n; i0 += TINYGPT__ADAMW_CHUNK) {
+        int c = n - i0 < TINYGPT__ADAMW_CHUNK ? (int)(n - i0) : TINYGPT__ADAMW_CHUNK, j;
+        float *pc = p + i0, *mc = m + i0, *vc = v + i0;
+        const float *gc = gr + i0;
+        for (j = 0; j < c; j++) {
+            float gi = gc[j] * scale;
+            mi[j] = b1 * mc[j] + (1.0f - b1) * gi;
+            vi[j] = b2 * vc[j] + (1.0f - b2) * gi * gi;
+        }
+        tinygpt__sqrt_each(root, vi, c);
         if (write) {
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = pi;
+            for (j = 0; j < c; j++) {
+                float pi = pc[j] * decay;
+                pi -= step * mi[j] / (root[j] / bc2 + eps);
+                pc[j] = pi;
+                mc[j] = mi[j];
+                vc[j] = vi[j];
+            }
         } else {
-            bad += !(tinygpt__finite(mi) && tinygpt__finite(vi) && tinygpt__finite(pi));
+            for (j = 0; j < c; j++) {
+                float pi = pc[j] * decay;
+                pi -= step * mi[j] / (root[j] / bc2 + eps);
+                /* x - x is 0 for a finite x, NaN otherwise; no branches, so it vectorises */
+                bad += (mi[j] - mi[j]) + (vi[j] - vi[j]) + (pi - pi) != 0.0f;
+            }
         }
     }
     return bad;
