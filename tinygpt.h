@@ -3964,6 +3964,25 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t l
 /* The lanes' sum as a tree (halves added, then their halves): a row of 256
    floats is only sixteen vector steps, so a chain of one add per lane would
    take about as long as the row itself. */
+#ifdef TINYGPT__TRANSPOSE8  /* __builtin_shufflevector: halves as vector adds, in registers */
+typedef float tinygpt__v4 __attribute__((vector_size(16)));
+static float tinygpt__vsum(tinygpt__vf v)
+{
+    tinygpt__v4 q;
+#if TINYGPT__VL == 16
+    tinygpt__v8 h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                    __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+#elif TINYGPT__VL == 8
+    tinygpt__v8 h = v;
+#endif
+#if TINYGPT__VL >= 8
+    q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+#else
+    q = v;
+#endif
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+#else
 static float tinygpt__vsum(tinygpt__vf v)
 {
     float lanes[TINYGPT__VL];
@@ -3973,6 +3992,7 @@ static float tinygpt__vsum(tinygpt__vf v)
         for (i = 0; i < half; i++) lanes[i] += lanes[i + half];
     return lanes[0];
 }
+#endif
 
 TINYGPT__CONTRACT
 static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K)
