@@ -2381,9 +2381,9 @@ typedef struct {
 } tinygpt__adamw;
 
 /* out[i] = sqrtf(x[i]). Compilers do not vectorise sqrtf, whose negative
-   arguments must set errno, and so left AdamW's whole loop scalar. Where the
-   target has a vector square root it is called here directly: the same
-   correctly rounded results, several at a time. */
+   arguments must set errno, so a sqrtf keeps AdamW's whole loop scalar.
+   Where the target has a vector square root it is called here directly: the
+   same correctly rounded results, several at a time. */
 static void tinygpt__sqrt_each(float *out, const float *x, int n)
 {
     int i = 0;
@@ -3730,8 +3730,8 @@ static size_t tinygpt__matmul_work_size(int threads)
 /* Copies rows [i0, i0+mc) x cols [p0, p0+kc) of A into MR-row slivers,
    sliver-major then k then row; rows past mc are zero. When A is a
    transpose (rs = 1), the MR values of one k are contiguous and go together;
-   else one row of A at a time (A as stored is read in place by the blocked
-   product, which packs so only a last few rows short of MR). */
+   else one row of A at a time (tinygpt__matmul_packed_b reads A as stored
+   in place, and packs so only a last few rows short of MR). */
 static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0, int kc)
 {
     int s, p, i;
@@ -3963,8 +3963,10 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t l
 #ifdef TINYGPT__VECTOR_EXT
 /* The lanes' sum as a tree (halves added, then their halves): a row of 256
    floats is only sixteen vector steps, so a chain of one add per lane would
-   take about as long as the row itself. */
-#ifdef TINYGPT__TRANSPOSE8  /* __builtin_shufflevector: halves as vector adds, in registers */
+   take about as long as the row itself. With __builtin_shufflevector the
+   halves are vector adds in registers; gcc turns the lane loop below into
+   one scalar add per lane. */
+#ifdef TINYGPT__TRANSPOSE8
 typedef float tinygpt__v4 __attribute__((vector_size(16)));
 static float tinygpt__vsum(tinygpt__vf v)
 {
