@@ -3760,7 +3760,7 @@ static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0,
    clang have __builtin_shufflevector; elsewhere the element loop does it. */
 #if defined(TINYGPT__VECTOR_EXT) && defined(__has_builtin)
 #if __has_builtin(__builtin_shufflevector)
-#define TINYGPT__TRANSPOSE8 1
+#define TINYGPT__SHUFFLEVECTOR 1  /* also used by tinygpt__vsum */
 typedef float tinygpt__v8 __attribute__((vector_size(32)));
 static void tinygpt__transpose8(float *dst, size_t ldd, const float *src, size_t lds)
 {
@@ -3793,7 +3793,7 @@ static void tinygpt__pack_b_sliver(float *dst, tinygpt__view b, int p0, int kc, 
     float *d = dst + (size_t)s * kc;
     const float *src = b.p + (size_t)p0 * b.rs + (size_t)(j0 + s) * b.cs;
     if (nr < TINYGPT_NR) memset(d, 0, (size_t)TINYGPT_NR * kc * sizeof(float));
-#ifdef TINYGPT__TRANSPOSE8
+#ifdef TINYGPT__SHUFFLEVECTOR
     if (b.rs == 1 && nr == TINYGPT_NR) {  /* B a transpose: 8 x 8 blocks, then the k left over */
         for (j = 0; j < TINYGPT_NR; j += 8)   /* eight columns of B, read along memory, at a time */
             for (k = 0; k + 8 <= kc; k += 8)
@@ -3966,7 +3966,7 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t l
    take about as long as the row itself. With __builtin_shufflevector the
    halves are vector adds in registers; gcc turns the lane loop below into
    one scalar add per lane. */
-#ifdef TINYGPT__TRANSPOSE8
+#ifdef TINYGPT__SHUFFLEVECTOR
 typedef float tinygpt__v4 __attribute__((vector_size(16)));
 static float tinygpt__vsum(tinygpt__vf v)
 {
