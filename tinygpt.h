@@ -1217,8 +1217,14 @@ static size_t tinygpt__packed_b_size(int N, int K);
 static size_t tinygpt__packed_a_size(int K, int *ok);
 static float *tinygpt__align64(float *p);
 static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0, int nc);
+/* What a product may skip of A: nothing, or its terms known to be zero
+   (causal attention's weights are zero past the diagonal, off rows over). */
+#define TINYGPT__A_FULL  0
+#define TINYGPT__A_LOWER 1  /* A(i, k) = 0 for k > i + off */
+#define TINYGPT__A_UPPER 2  /* A(i, k) = 0 for k < i - off */
 static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, const float *bp, size_t ldb,
-                                     const float *bias, int M, int nc, int kc, int accumulate, float *ap);
+                                     const float *bias, int M, int nc, int kc, int accumulate, float *ap,
+                                     int zeros, int off);
 static float tinygpt__lanes_total(const float lane[TINYGPT__LANES]);
 static float tinygpt__lanes_sum(const float *x, int n);
 TINYGPT__CONTRACT
@@ -1620,33 +1626,53 @@ static size_t tinygpt__attention_scratch_size(int T, int hs, int *ok)
     return tinygpt__add(tinygpt__add(tiles, panels, ok), tinygpt__add(a_block, 7 * 16, ok), ok);  /* 7 alignments */
 }
 
+/* The largest of x[0..n), n >= 1, found as the largest of unsigned
+   integers: a float's bits with the sign bit flipped, or all bits when
+   negative, order as the floats do. Compilers vectorise this integer max; a
+   float compare-and-select loop they left scalar. A NaN of either sign
+   orders outside the numbers; a row holding one comes out NaN anyway. */
+static float tinygpt__max_of(const float *x, int n)
+{
+    uint32_t m = 0u;
+    int i;
+    for (i = 0; i < n; i++) {
+        uint32_t u = tinygpt__bits(x[i]), key = u ^ ((0u - (u >> 31)) | 0x80000000u);
+        m = key > m ? key : m;
+    }
+    return tinygpt__from_bits(m ^ ((0u - ((m >> 31) ^ 1u)) | 0x80000000u));
+}
+
 /* The attention weights of query row t: row[s] = softmax over s <= t of
-   q.k_s * scale, where the scores row[s] for s < done are already there (the
-   blocked forward computes them all; the sampling cache's row none). Keys come transposed (k_s[d] at
-   kt[d*ldk + s]). Returns the weights after dropout: `dropped` (t+1 floats),
-   element s with dropout index drop0 + s, or row itself when p = 0. */
-static const float *tinygpt__attention_weights(float *row, float *dropped, const float *q, const float *kt,
-                                               size_t ldk, int t, int done, int hs, float scale,
+   score_s * scale, score_s = q.k_s. The scores come from src (the blocked
+   forward computes them all as one product), or, when src is NULL (the
+   sampling cache's row), are computed here from q and the transposed keys
+   (k_s[d] at kt[d*ldk + s]). Three passes over the row: scale and max, exp
+   and sum, normalise and dropout. Returns the weights after dropout:
+   `dropped` (t+1 floats), element s with dropout index drop0 + s, or row
+   itself when p = 0. */
+static const float *tinygpt__attention_weights(float *row, float *dropped, const float *src, const float *q,
+                                               const float *kt, size_t ldk, int t, int hs, float scale,
                                                float p, uint64_t seed, size_t drop0)
 {
-    float maxv = -FLT_MAX, lane[TINYGPT__LANES], inv;
-    int s, j, n = t + 1;
-    if (done < n) {  /* row[s] = q.k_s */
-        for (s = done; s < n; s++) row[s] = 0.0f;
-        tinygpt__axpy_rows(row + done, q, kt + done, ldk, hs, n - done);
+    float maxv, inv;
+    int s, n = t + 1;
+    if (!src) {  /* row[s] = q.k_s */
+        for (s = 0; s < n; s++) row[s] = 0.0f;
+        tinygpt__axpy_rows(row, q, kt, ldk, hs, n);
+        src = row;
     }
-    for (j = 0; j < TINYGPT__LANES; j++) lane[j] = -FLT_MAX;
-    for (s = 0; s < n; s++) row[s] *= scale;
-    /* max and sum in TINYGPT__LANES interleaved lanes, so that they vectorise */
-    for (s = 0; s + TINYGPT__LANES <= n; s += TINYGPT__LANES)
-        for (j = 0; j < TINYGPT__LANES; j++) lane[j] = tinygpt__select(row[s + j] > lane[j], row[s + j], lane[j]);
-    for (; s < n; s++) lane[0] = tinygpt__select(row[s] > lane[0], row[s], lane[0]);
-    for (j = 0; j < TINYGPT__LANES; j++) if (lane[j] > maxv) maxv = lane[j];
+    for (s = 0; s < n; s++) row[s] = src[s] * scale;
+    maxv = tinygpt__max_of(row, n);
     for (s = 0; s < n; s++) row[s] = tinygpt__exp_of_minus(maxv - row[s]);
     inv = 1.0f / tinygpt__lanes_sum(row, n);
-    for (s = 0; s < n; s++) row[s] *= inv;
-    if (!(p > 0.0f)) return row;
-    for (s = 0; s < n; s++) dropped[s] = row[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
+    if (!(p > 0.0f)) {
+        for (s = 0; s < n; s++) row[s] *= inv;
+        return row;
+    }
+    for (s = 0; s < n; s++) {
+        row[s] *= inv;
+        dropped[s] = row[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
+    }
     return dropped;
 }
 
@@ -1658,7 +1684,7 @@ static void tinygpt__attention_row(float *y, float *row, float *dropped, const f
                                    size_t ldk, const float *v, size_t ldv, int t, int hs, float scale,
                                    float p, uint64_t seed, size_t drop0)
 {
-    const float *w = tinygpt__attention_weights(row, dropped, q, kt, ldk, t, 0, hs, scale, p, seed, drop0);
+    const float *w = tinygpt__attention_weights(row, dropped, NULL, q, kt, ldk, t, hs, scale, p, seed, drop0);
     int d;
     for (d = 0; d < hs; d++) y[d] = 0.0f;
     tinygpt__axpy_rows(y, w, v, ldv, t + 1, hs);
@@ -1696,19 +1722,19 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
             int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
             tinygpt__view qv, wv;
             qv.p = q + (size_t)r0 * C3; qv.rs = C3; qv.cs = 1;
-            tinygpt__matmul_packed_b(score, (size_t)r1, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap);
+            tinygpt__matmul_packed_b(score, (size_t)r1, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
+                                     TINYGPT__A_FULL, 0);
             for (r = 0; r < rows; r++) {
                 int t = r0 + r;
                 float *row = head_att + tinygpt__tri(t), *wr = w + (size_t)r * r1;
-                const float *weights;
-                memcpy(row, score + (size_t)r * r1, (size_t)(t + 1) * sizeof(float));
-                weights = tinygpt__attention_weights(row, wr, NULL, NULL, 0, t, t + 1, hs, scale, p, seed,
-                                                     (size_t)bh * tri + tinygpt__tri(t));
+                const float *weights = tinygpt__attention_weights(row, wr, score + (size_t)r * r1, NULL, NULL, 0, t,
+                                                                  hs, scale, p, seed, (size_t)bh * tri + tinygpt__tri(t));
                 if (weights != wr) memcpy(wr, weights, (size_t)(t + 1) * sizeof(float));
                 for (s = t + 1; s < r1; s++) wr[s] = 0.0f;
             }
             wv.p = w; wv.rs = (size_t)r1; wv.cs = 1;
-            tinygpt__matmul_packed_b(y + (size_t)r0 * C, (size_t)C, wv, v_packed, (size_t)T, NULL, rows, hs, r1, 0, ap);
+            tinygpt__matmul_packed_b(y + (size_t)r0 * C, (size_t)C, wv, v_packed, (size_t)T, NULL, rows, hs, r1, 0, ap,
+                                     TINYGPT__A_LOWER, r0);
         }
     });
 }
@@ -1749,7 +1775,8 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
             int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
             tinygpt__view av, bv;
             av.p = dy + (size_t)r0 * C; av.rs = (size_t)C; av.cs = 1;
-            tinygpt__matmul_packed_b(dw, (size_t)r1, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap);
+            tinygpt__matmul_packed_b(dw, (size_t)r1, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
+                                     TINYGPT__A_FULL, 0);
             for (r = 0; r < rows; r++) {
                 int t = r0 + r, n = t + 1;
                 const float *row = head_att + tinygpt__tri(t);
@@ -1774,16 +1801,19 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
             }
             /* dQ rows r0..r1-1 += dS K */
             av.p = ds; av.rs = (size_t)r1; av.cs = 1;
-            tinygpt__matmul_packed_b(dq + (size_t)r0 * C3, C3, av, k_packed, (size_t)T, NULL, rows, hs, r1, 1, ap);
+            tinygpt__matmul_packed_b(dq + (size_t)r0 * C3, C3, av, k_packed, (size_t)T, NULL, rows, hs, r1, 1, ap,
+                                     TINYGPT__A_LOWER, r0);
             /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY (this block's rows of Q, dY) */
             av.rs = 1; av.cs = (size_t)r1;
             bv.p = q + (size_t)r0 * C3; bv.rs = C3; bv.cs = 1;
             tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
-            tinygpt__matmul_packed_b(dk, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap);
+            tinygpt__matmul_packed_b(dk, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
+                                     TINYGPT__A_UPPER, r0);
             av.p = wd;
             bv.p = dy + (size_t)r0 * C; bv.rs = (size_t)C;
             tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
-            tinygpt__matmul_packed_b(dv, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap);
+            tinygpt__matmul_packed_b(dv, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
+                                     TINYGPT__A_UPPER, r0);
         }
     });
 }
@@ -3926,12 +3956,15 @@ static void tinygpt__micro_kernel(int kc, const float *TINYGPT__RESTRICT a, size
    slivers are ldb * NR floats apart (ldb >= kc: the first kc rows of a
    deeper panel). A is packed (lda = 0), or read in place (lda = its row
    stride, its columns contiguous, mc a multiple of MR). An edge tile (mr <
-   MR or nr < NR) goes through `edge`, then the part that exists to C. Marked
-   as the micro-kernel is: gcc inlines a function with an optimize attribute
-   only into one with the same. */
+   MR or nr < NR) goes through `edge`, then the part that exists to C. With
+   `zeros` (TINYGPT__A_LOWER or _UPPER, off relative to this block's rows), a
+   tile's sums run only over the k where its rows of A can be nonzero: the
+   terms left out are exact zeros, so the sums are the same. Marked as the
+   micro-kernel is: gcc inlines a function with an optimize attribute only
+   into one with the same. */
 TINYGPT__CONTRACT
 static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t lda, const float *bp, size_t ldb,
-                                  int mc, int nc, int kc, int accumulate)
+                                  int mc, int nc, int kc, int accumulate, int zeros, int off)
 {
     float edge[TINYGPT_MR * TINYGPT_NR];
     int ir, jr, i, j;
@@ -3940,12 +3973,21 @@ static void tinygpt__matmul_block(float *c, size_t ldc, const float *a, size_t l
         const float *b = bp + (size_t)jr * ldb;
         for (ir = 0; ir < mc; ir += TINYGPT_MR) {
             int mr = mc - ir < TINYGPT_MR ? mc - ir : TINYGPT_MR, whole = mr == TINYGPT_MR && nr == TINYGPT_NR;
+            int kb = 0, ke = kc;  /* this tile's k range */
             float *ctile = c + (size_t)ir * ldc + jr, *out = whole ? ctile : edge;
             size_t ldo = whole ? ldc : TINYGPT_NR;
-            if (lda)
-                tinygpt__micro_kernel(kc, a + (size_t)ir * lda, lda, 1, b, out, ldo, accumulate && whole);
-            else
-                tinygpt__micro_kernel(kc, a + (size_t)ir * kc, 1, TINYGPT_MR, b, out, ldo, accumulate && whole);
+            if (zeros == TINYGPT__A_LOWER && ir + TINYGPT_MR + off < kc) ke = ir + TINYGPT_MR + off;
+            if (zeros == TINYGPT__A_UPPER && ir - off > 0) kb = ir - off;
+            if (ke <= kb) {  /* every term zero */
+                memset(edge, 0, sizeof edge);
+                whole = 0;
+            } else if (lda) {
+                tinygpt__micro_kernel(ke - kb, a + (size_t)ir * lda + kb, lda, 1, b + (size_t)kb * TINYGPT_NR, out,
+                                      ldo, accumulate && whole);
+            } else {
+                tinygpt__micro_kernel(ke - kb, a + (size_t)ir * kc + (size_t)kb * TINYGPT_MR, 1, TINYGPT_MR,
+                                      b + (size_t)kb * TINYGPT_NR, out, ldo, accumulate && whole);
+            }
             if (whole) continue;
             for (i = 0; i < mr; i++) {
                 float *crow = ctile + (size_t)i * ldc;
@@ -4159,17 +4201,20 @@ static void tinygpt__add_bias(float *c, size_t ldc, const float *bias, int rows,
    into `ap` (MC x kc floats, 64-byte aligned). bias[nc], if not NULL, is
    added to each block of C's rows when done, while it is in cache. */
 static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, const float *bp, size_t ldb,
-                                     const float *bias, int M, int nc, int kc, int accumulate, float *ap)
+                                     const float *bias, int M, int nc, int kc, int accumulate, float *ap,
+                                     int zeros, int off)
 {
     int ic;
     for (ic = 0; ic < M; ic += TINYGPT__MC) {
         int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC, whole = a.cs == 1 ? mc - mc % TINYGPT_MR : 0;
         float *cb = c + (size_t)ic * ldc;
         if (whole > 0)
-            tinygpt__matmul_block(cb, ldc, a.p + (size_t)ic * a.rs, a.rs, bp, ldb, whole, nc, kc, accumulate);
+            tinygpt__matmul_block(cb, ldc, a.p + (size_t)ic * a.rs, a.rs, bp, ldb, whole, nc, kc, accumulate,
+                                  zeros, zeros == TINYGPT__A_LOWER ? off + ic : off - ic);
         if (whole < mc) {
             tinygpt__pack_a(ap, a, ic + whole, mc - whole, 0, kc);
-            tinygpt__matmul_block(cb + (size_t)whole * ldc, ldc, ap, 0, bp, ldb, mc - whole, nc, kc, accumulate);
+            tinygpt__matmul_block(cb + (size_t)whole * ldc, ldc, ap, 0, bp, ldb, mc - whole, nc, kc, accumulate,
+                                  zeros, zeros == TINYGPT__A_LOWER ? off + ic + whole : off - ic - whole);
         }
         if (bias) tinygpt__add_bias(cb, ldc, bias, mc, nc);
     }
@@ -4194,7 +4239,7 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
             apart.p += (size_t)pc * a.cs;
             tinygpt__pack_b(bp, b, pc, kc, jc, nc);
             tinygpt__matmul_packed_b(c + jc, ldc, apart, bp, (size_t)kc, bias && pc + kc == K ? bias + jc : NULL,
-                                     M, nc, kc, accumulate || pc > 0, ap);
+                                     M, nc, kc, accumulate || pc > 0, ap, TINYGPT__A_FULL, 0);
         }
     }
 }
