@@ -1591,20 +1591,43 @@ static void tinygpt__embedding_backward(float *dwte, float *dwpe, const float *d
     }
 }
 
-/* Causal attention probabilities are stored packed: row t of a head holds
-   t+1 entries, so a head takes T(T+1)/2 floats and masked entries do not exist.
-   The even factor is halved first: T(T+1) wraps a 32-bit size_t from T = 65536,
-   T(T+1)/2 only from T = 92682 (which *ok reports). */
-static size_t tinygpt__tri_checked(int T, int *ok)
-{
-    size_t t = (size_t)T;
-    return t % 2 ? tinygpt__mul(t, (t + 1) / 2, ok) : tinygpt__mul(t / 2, t + 1, ok);
-}
-/* Unchecked, for the hot loops: buffers were sized with tinygpt__tri_checked(T), so t <= T fits. */
+/* T(T+1)/2, the entries of a head's causal attention (row t has t+1): the
+   dropout sites' element count. Unchecked: attention buffers were sized with
+   tinygpt__att_head_checked(T), which is larger, so t <= T fits. */
 static size_t tinygpt__tri(int T)
 {
     size_t t = (size_t)T;
     return t % 2 ? t * ((t + 1) / 2) : (t / 2) * (t + 1);
+}
+
+/* Softmax rows run over whole vectors: n scores padded to
+   tinygpt__att_pad(n) (a multiple of 16 floats), with the entries past n
+   zero weight. A row is mostly its remainder otherwise: rows average 64
+   entries, and a scalar tail of up to 15 took as long as the vector part. */
+#define TINYGPT__ATT_PAD 16
+static size_t tinygpt__att_pad(size_t n)
+{
+    return (n + TINYGPT__ATT_PAD - 1) / TINYGPT__ATT_PAD * TINYGPT__ATT_PAD;
+}
+
+/* The forward stores a head's probabilities so, row after row: row t holds
+   tinygpt__att_pad(t + 1) floats, zeros past t, so the backward reads whole
+   vectors too; masked entries past the padding do not exist. Row t starts at
+   the sum of the rows before it: with t = 16a + b, 16(a+1)(8a+b) (rows of
+   group g, 16g..16g+15, hold 16(g+1) each). A head of T rows is that at t =
+   T. Unchecked, for the hot loops (t <= T, which was checked). */
+static size_t tinygpt__att_row(int t)
+{
+    size_t a = (size_t)t / TINYGPT__ATT_PAD, b = (size_t)t % TINYGPT__ATT_PAD;
+    return TINYGPT__ATT_PAD * (a + 1) * (TINYGPT__ATT_PAD / 2 * a + b);
+}
+
+/* Floats of one head's stored probabilities, T rows; *ok = 0 when that
+   wraps a size_t. */
+static size_t tinygpt__att_head_checked(int T, int *ok)
+{
+    size_t a = (size_t)T / TINYGPT__ATT_PAD, b = (size_t)T % TINYGPT__ATT_PAD;
+    return tinygpt__mul(TINYGPT__ATT_PAD * (a + 1), TINYGPT__ATT_PAD / 2 * a + b, ok);
 }
 
 /* Causal attention runs per head in blocks of TINYGPT__ATT_ROWS query rows:
@@ -1619,7 +1642,7 @@ static size_t tinygpt__tri(int T)
 #define TINYGPT__ATT_ROWS 32
 static size_t tinygpt__attention_scratch_size(int T, int hs, int *ok)
 {
-    size_t tiles = tinygpt__mul((size_t)3 * TINYGPT__ATT_ROWS, (size_t)T, ok);
+    size_t tiles = tinygpt__mul((size_t)3 * TINYGPT__ATT_ROWS, tinygpt__att_pad((size_t)T), ok);
     size_t panels = tinygpt__add(tinygpt__mul(tinygpt__packed_b_size(T, 1), (size_t)hs, ok),
                                  tinygpt__mul(tinygpt__packed_b_size(hs, 1), (size_t)T + TINYGPT__ATT_ROWS, ok), ok);
     size_t a_block = tinygpt__packed_a_size(T > hs ? T : hs, ok);
@@ -1642,56 +1665,42 @@ static float tinygpt__max_of(const float *x, int n)
     return tinygpt__from_bits(m ^ ((0u - ((m >> 31) ^ 1u)) | 0x80000000u));
 }
 
-/* The attention weights of query row t: row[s] = softmax over s <= t of
-   score_s * scale, score_s = q.k_s. The scores come from src (the blocked
-   forward computes them all as one product), or, when src is NULL (the
-   sampling cache's row), are computed here from q and the transposed keys
-   (k_s[d] at kt[d*ldk + s]). Three passes over the row: scale and max, exp
-   and sum, normalise and dropout. Returns the weights after dropout:
-   `dropped` (t+1 floats), element s with dropout index drop0 + s, or row
-   itself when p = 0. */
-static const float *tinygpt__attention_weights(float *row, float *dropped, const float *src, const float *q,
-                                               const float *kt, size_t ldk, int t, int hs, float scale,
-                                               float p, uint64_t seed, size_t drop0)
+/* The softmax of one row of attention scores: on entry buf[s] = score_s for
+   s < n (what is past n in its tinygpt__att_pad(n) floats is ignored; buf is
+   scratch); probs (the same length, may be buf) gets softmax(score * scale),
+   zeros past n. The sums over the padded row are those over the n entries:
+   its zeros fall into the same lanes. */
+static void tinygpt__softmax_row(float *probs, float *buf, int n, float scale)
 {
+    int s, np = (int)tinygpt__att_pad((size_t)n);
     float maxv, inv;
-    int s, n = t + 1;
-    if (!src) {  /* row[s] = q.k_s */
-        for (s = 0; s < n; s++) row[s] = 0.0f;
-        tinygpt__axpy_rows(row, q, kt, ldk, hs, n);
-        src = row;
-    }
-    for (s = 0; s < n; s++) row[s] = src[s] * scale;
-    maxv = tinygpt__max_of(row, n);
-    for (s = 0; s < n; s++) row[s] = tinygpt__exp_of_minus(maxv - row[s]);
-    inv = 1.0f / tinygpt__lanes_sum(row, n);
-    if (!(p > 0.0f)) {
-        for (s = 0; s < n; s++) row[s] *= inv;
-        return row;
-    }
-    for (s = 0; s < n; s++) {
-        row[s] *= inv;
-        dropped[s] = row[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
-    }
-    return dropped;
+    for (s = 0; s < np; s++) buf[s] = tinygpt__select(s < n, buf[s] * scale, -FLT_MAX);
+    maxv = tinygpt__max_of(buf, np);
+    for (s = 0; s < np; s++) buf[s] = tinygpt__exp_of_minus(maxv - buf[s]);  /* 0 past n */
+    inv = 1.0f / tinygpt__lanes_sum(buf, np);
+    for (s = 0; s < np; s++) probs[s] = buf[s] * inv;
 }
 
-/* One query row of causal attention, as the sampling cache runs it: the
-   weights above, then y = sum over s <= t of w[s] v_s (value s at v + s*ldv).
-   The forward sums every element in this same order, so the two agree
+/* One query row of causal attention, as the sampling cache runs it (no
+   dropout): row[s] = q.k_s for s <= t (keys transposed: k_s[d] at kt[d*ldk +
+   s]), their softmax, then y = sum over s <= t of w[s] v_s (value s at v +
+   s*ldv). row holds tinygpt__att_pad(t + 1) floats. The forward computes
+   every element with the same sums in the same order, so the two agree
    exactly. */
-static void tinygpt__attention_row(float *y, float *row, float *dropped, const float *q, const float *kt,
-                                   size_t ldk, const float *v, size_t ldv, int t, int hs, float scale,
-                                   float p, uint64_t seed, size_t drop0)
+static void tinygpt__attention_row(float *y, float *row, const float *q, const float *kt, size_t ldk,
+                                   const float *v, size_t ldv, int t, int hs, float scale)
 {
-    const float *w = tinygpt__attention_weights(row, dropped, NULL, q, kt, ldk, t, hs, scale, p, seed, drop0);
-    int d;
+    int d, s;
+    for (s = 0; s <= t; s++) row[s] = 0.0f;
+    tinygpt__axpy_rows(row, q, kt, ldk, hs, t + 1);
+    tinygpt__softmax_row(row, row, t + 1, scale);
     for (d = 0; d < hs; d++) y[d] = 0.0f;
-    tinygpt__axpy_rows(y, w, v, ldv, t + 1, hs);
+    tinygpt__axpy_rows(y, row, v, ldv, t + 1, hs);
 }
 
-/* qkv [B,T,3C] -> out [B,T,C]. att [B,H,tri(T)] gets the softmax
-   probabilities before dropout (p applied with `seed` on the fly). `scratch`
+/* qkv [B,T,3C] -> out [B,T,C]. att [B,H] x tinygpt__att_head_checked(T)
+   gets the softmax probabilities before dropout, rows as tinygpt__att_row
+   says (p applied with `seed` on the fly). `scratch`
    holds threads * tinygpt__attention_scratch_size(T, C/H) floats. Per head
    and block of query rows r0..r1-1 (TINYGPT__ATT_ROWS), over keys s < r1:
      S = Q K^T          scores, one product
@@ -1705,13 +1714,13 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
     float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, r0, r, s;
-        float *score = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, r1] */
-        float *w = tinygpt__align64(score + (size_t)TINYGPT__ATT_ROWS * T);              /* [rows, r1] */
-        float *kt_packed = tinygpt__align64(w + (size_t)TINYGPT__ATT_ROWS * T);
+        int b = bh / H, h = bh % H, r0, r, s, Tp = (int)tinygpt__att_pad((size_t)T);
+        float *score = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, ld] */
+        float *w = tinygpt__align64(score + (size_t)TINYGPT__ATT_ROWS * Tp);             /* [rows, ld] */
+        float *kt_packed = tinygpt__align64(w + (size_t)TINYGPT__ATT_ROWS * Tp);
         float *v_packed = tinygpt__align64(kt_packed + tinygpt__packed_b_size(T, hs));
         float *ap = tinygpt__align64(v_packed + tinygpt__packed_b_size(hs, T));
-        float *head_att = att + (size_t)bh * tri, *y = out + (size_t)b * T * C + (size_t)h * hs;
+        float *head_att = att + (size_t)bh * tinygpt__att_row(T), *y = out + (size_t)b * T * C + (size_t)h * hs;
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
         tinygpt__view kv, vv;
         kv.p = k; kv.rs = 1;  kv.cs = C3;   /* K^T: hs x T */
@@ -1720,19 +1729,24 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
         tinygpt__pack_b(v_packed, vv, 0, T, 0, hs);
         for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
             int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
+            int ld = (int)tinygpt__att_pad((size_t)r1);  /* the tiles' row stride */
             tinygpt__view qv, wv;
             qv.p = q + (size_t)r0 * C3; qv.rs = C3; qv.cs = 1;
-            tinygpt__matmul_packed_b(score, (size_t)r1, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
+            tinygpt__matmul_packed_b(score, (size_t)ld, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
                                      TINYGPT__A_FULL, 0);
             for (r = 0; r < rows; r++) {
-                int t = r0 + r;
-                float *row = head_att + tinygpt__tri(t), *wr = w + (size_t)r * r1;
-                const float *weights = tinygpt__attention_weights(row, wr, score + (size_t)r * r1, NULL, NULL, 0, t,
-                                                                  hs, scale, p, seed, (size_t)bh * tri + tinygpt__tri(t));
-                if (weights != wr) memcpy(wr, weights, (size_t)(t + 1) * sizeof(float));
-                for (s = t + 1; s < r1; s++) wr[s] = 0.0f;
+                int t = r0 + r, np = (int)tinygpt__att_pad((size_t)t + 1);
+                float *sr = score + (size_t)r * ld, *wr = w + (size_t)r * ld, *pr = head_att + tinygpt__att_row(t);
+                size_t drop0 = (size_t)bh * tri + tinygpt__tri(t);
+                for (s = r1; s < ld; s++) sr[s] = 0.0f;  /* never written by the product */
+                tinygpt__softmax_row(pr, sr, t + 1, scale);
+                if (p > 0.0f)
+                    for (s = 0; s < np; s++) wr[s] = pr[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
+                else
+                    memcpy(wr, pr, (size_t)np * sizeof(float));
+                for (s = np; s < r1; s++) wr[s] = 0.0f;
             }
-            wv.p = w; wv.rs = (size_t)r1; wv.cs = 1;
+            wv.p = w; wv.rs = (size_t)ld; wv.cs = 1;
             tinygpt__matmul_packed_b(y + (size_t)r0 * C, (size_t)C, wv, v_packed, (size_t)T, NULL, rows, hs, r1, 0, ap,
                                      TINYGPT__A_LOWER, r0);
         }
@@ -1754,15 +1768,15 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     /* heads share no dqkv entries, so they run in parallel */
     TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, r0, r, s, j;
-        float *dw = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, r1] d(weights) */
-        float *wd = tinygpt__align64(dw + (size_t)TINYGPT__ATT_ROWS * T);  /* [rows, r1] weights after dropout */
-        float *ds = tinygpt__align64(wd + (size_t)TINYGPT__ATT_ROWS * T);  /* [rows, r1] d(scores) */
-        float *vt_packed = tinygpt__align64(ds + (size_t)TINYGPT__ATT_ROWS * T);
+        int b = bh / H, h = bh % H, r0, r, s, j, Tp = (int)tinygpt__att_pad((size_t)T);
+        float *dw = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, ld] d(weights) */
+        float *wd = tinygpt__align64(dw + (size_t)TINYGPT__ATT_ROWS * Tp);  /* [rows, ld] weights after dropout */
+        float *ds = tinygpt__align64(wd + (size_t)TINYGPT__ATT_ROWS * Tp);  /* [rows, ld] d(scores) */
+        float *vt_packed = tinygpt__align64(ds + (size_t)TINYGPT__ATT_ROWS * Tp);
         float *k_packed = tinygpt__align64(vt_packed + tinygpt__packed_b_size(T, hs));
         float *blk_packed = tinygpt__align64(k_packed + tinygpt__packed_b_size(hs, T));
         float *ap = tinygpt__align64(blk_packed + tinygpt__packed_b_size(hs, TINYGPT__ATT_ROWS));
-        const float *head_att = att + (size_t)bh * tri;
+        const float *head_att = att + (size_t)bh * tinygpt__att_row(T);
         const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
         const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;
         float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hs, *dk = dq + C, *dv = dq + 2 * C;
@@ -1773,38 +1787,44 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
         tinygpt__pack_b(k_packed, kv, 0, T, 0, hs);
         for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
             int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
+            int ld = (int)tinygpt__att_pad((size_t)r1);  /* the tiles' row stride */
             tinygpt__view av, bv;
             av.p = dy + (size_t)r0 * C; av.rs = (size_t)C; av.cs = 1;
-            tinygpt__matmul_packed_b(dw, (size_t)r1, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
+            tinygpt__matmul_packed_b(dw, (size_t)ld, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
                                      TINYGPT__A_FULL, 0);
+            /* per row, over the padded row (tinygpt__att_pad): past n the
+               probabilities are 0, and so are the weights and dS */
             for (r = 0; r < rows; r++) {
-                int t = r0 + r, n = t + 1;
-                const float *row = head_att + tinygpt__tri(t);
-                float *dwr = dw + (size_t)r * r1, *wdr = wd + (size_t)r * r1, *dsr = ds + (size_t)r * r1;
+                int t = r0 + r, n = t + 1, np = (int)tinygpt__att_pad((size_t)n);
+                const float *pr = head_att + tinygpt__att_row(t);  /* probabilities, zeros past n */
+                float *dwr = dw + (size_t)r * ld, *wdr = wd + (size_t)r * ld, *dsr = ds + (size_t)r * ld;
                 float lane[TINYGPT__LANES] = {0}, dot;
                 size_t drop0 = (size_t)bh * tri + tinygpt__tri(t);
+                for (s = r1; s < ld; s++) dwr[s] = 0.0f;  /* never written by the product */
                 if (p > 0.0f)
-                    for (s = 0; s < n; s++) {
+                    for (s = 0; s < np; s++) {
                         float keep = tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
-                        wdr[s] = row[s] * keep;
-                        dwr[s] *= keep;
+                        wdr[s] = pr[s] * keep;
+                        dwr[s] = tinygpt__select(s < n, dwr[s] * keep, 0.0f);
                     }
                 else
-                    memcpy(wdr, row, (size_t)n * sizeof(float));
-                /* softmax backward: dot = sum_s row[s] dw[s], in lanes */
-                for (s = 0; s + TINYGPT__LANES <= n; s += TINYGPT__LANES)
-                    for (j = 0; j < TINYGPT__LANES; j++) lane[j] += row[s + j] * dwr[s + j];
-                for (; s < n; s++) lane[0] += row[s] * dwr[s];
+                    for (s = 0; s < np; s++) {
+                        wdr[s] = pr[s];
+                        dwr[s] = tinygpt__select(s < n, dwr[s], 0.0f);
+                    }
+                /* softmax backward: dot = sum_s P[s] dW[s], in lanes */
+                for (s = 0; s < np; s += TINYGPT__LANES)
+                    for (j = 0; j < TINYGPT__LANES; j++) lane[j] += pr[s + j] * dwr[s + j];
                 dot = tinygpt__lanes_total(lane);
-                for (s = 0; s < n; s++) dsr[s] = row[s] * (dwr[s] - dot) * scale;
-                for (s = n; s < r1; s++) wdr[s] = dsr[s] = 0.0f;
+                for (s = 0; s < np; s++) dsr[s] = pr[s] * (dwr[s] - dot) * scale;
+                for (s = np; s < r1; s++) wdr[s] = dsr[s] = 0.0f;
             }
             /* dQ rows r0..r1-1 += dS K */
-            av.p = ds; av.rs = (size_t)r1; av.cs = 1;
+            av.p = ds; av.rs = (size_t)ld; av.cs = 1;
             tinygpt__matmul_packed_b(dq + (size_t)r0 * C3, C3, av, k_packed, (size_t)T, NULL, rows, hs, r1, 1, ap,
                                      TINYGPT__A_LOWER, r0);
             /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY (this block's rows of Q, dY) */
-            av.rs = 1; av.cs = (size_t)r1;
+            av.rs = 1; av.cs = (size_t)ld;
             bv.p = q + (size_t)r0 * C3; bv.rs = C3; bv.cs = 1;
             tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
             tinygpt__matmul_packed_b(dk, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
@@ -1840,7 +1860,7 @@ static size_t tinygpt__kv_cache_floats(const tinygpt_config *cfg, int cap, size_
 {
     size_t C = (size_t)cfg->n_embd;
     *kv = tinygpt__mul(tinygpt__mul((size_t)cfg->n_layer, (size_t)cap, ok), 2 * C, ok);
-    return tinygpt__add(*kv, 15 * C + (size_t)cap + (size_t)cfg->vocab_size + 2, ok);
+    return tinygpt__add(*kv, 15 * C + tinygpt__att_pad((size_t)cap) + (size_t)cfg->vocab_size + 2, ok);
 }
 
 static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg, int cap)
@@ -1861,7 +1881,7 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
     kc->fc = kc->branch + C;
     kc->gelu = kc->fc + 4 * C;
     kc->att = kc->gelu + 4 * C;
-    kc->logits = kc->att + T;
+    kc->logits = kc->att + tinygpt__att_pad(T);
     kc->mean = kc->logits + cfg->vocab_size;
     kc->rstd = kc->mean + 1;
     return 0;
@@ -1869,7 +1889,7 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
 
 /* One new query row at position kc->n against the cache (layer l): appends
    the row's key and value from qkv [3C], then attention_row per head into
-   out [C] (att: T floats of scratch). The same sums in the same order as
+   out [C] (att: tinygpt__att_pad(T) floats of scratch). The same sums in the same order as
    tinygpt__attention_forward's rows, so the cached logits match a forward. */
 static void tinygpt__attention_cached(float *out, float *att, tinygpt__kv_cache *kc, int l, const float *qkv,
                                       int C, int H)
@@ -1879,9 +1899,8 @@ static void tinygpt__attention_cached(float *out, float *att, tinygpt__kv_cache 
     for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = qkv[C + i];
     memcpy(v + (size_t)pos * C, qkv + 2 * C, (size_t)C * sizeof(float));
     for (h = 0; h < H; h++)
-        tinygpt__attention_row(out + (size_t)h * hs, att, NULL, qkv + (size_t)h * hs, kt + (size_t)h * hs * T,
-                               (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs, 1.0f / sqrtf((float)hs), 0.0f,
-                               0, 0);
+        tinygpt__attention_row(out + (size_t)h * hs, att, qkv + (size_t)h * hs, kt + (size_t)h * hs * T,
+                               (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs, 1.0f / sqrtf((float)hs));
 }
 
 /* Mean cross-entropy of logits [N,V] against targets [N]; the rows' losses
@@ -1944,7 +1963,7 @@ struct tinygpt_acts {
     float *resid;              /* [L+1, BT, C] residual stream into each layer and out of the last */
     float *ln1, *ln1_mean, *ln1_rstd;  /* [L, BT, C], [L, BT], [L, BT] */
     float *qkv;                /* [L, BT, 3C] */
-    float *att;                /* [L, B, H, T(T+1)/2] causal softmax probabilities */
+    float *att;                /* [L, B, H] heads of causal softmax probabilities (tinygpt__att_row) */
     float *atty;               /* [L, BT, C] attention output, heads concatenated */
     float *resid_mid;          /* [L, BT, C] residual after the attention branch */
     float *ln2, *ln2_mean, *ln2_rstd;  /* [L, BT, C], [L, BT], [L, BT] */
@@ -2009,7 +2028,7 @@ TINYGPT_DEF size_t tinygpt_train_memory(const tinygpt_config *cfg, int batch_siz
     P = tinygpt_num_params(cfg);
     rows = tinygpt__mul((size_t)batch_size, (size_t)cfg->block_size, &ok);
     att = tinygpt__mul(tinygpt__mul((size_t)batch_size, (size_t)cfg->n_head, &ok),
-                       tinygpt__tri_checked(cfg->block_size, &ok), &ok);
+                       tinygpt__att_head_checked(cfg->block_size, &ok), &ok);
     acts = ok ? tinygpt__acts_layout(&a, NULL, cfg, rows, att, cfg->block_size, threads) : 0;
     if (!acts) return 0;
     /* parameters, gradients, m and v; the activations; the batch's token copies */
@@ -2046,7 +2065,7 @@ static int tinygpt__acts_reserve(tinygpt_model *model, int B, int T, tinygpt_err
     int threads = tinygpt__threads(model), ok = 1, longest = T;
     size_t rows = tinygpt__mul((size_t)B, (size_t)T, &ok);
     size_t att = tinygpt__mul(tinygpt__mul((size_t)B, (size_t)model->config.n_head, &ok),
-                              tinygpt__tri_checked(T, &ok), &ok);
+                              tinygpt__att_head_checked(T, &ok), &ok);
     size_t total;
     float *mem;
     if (!ok) return tinygpt__fail(err, "batch %d x %d is too large", B, T);
@@ -2086,7 +2105,7 @@ typedef struct {
     float *resid_in, *resid_mid, *resid_out;  /* [BT, C] */
     float *ln1, *ln1_mean, *ln1_rstd;         /* [BT, C], [BT], [BT] */
     float *qkv;                               /* [BT, 3C] */
-    float *att;                               /* [B, H, T(T+1)/2] */
+    float *att;                               /* [B, H] heads (tinygpt__att_row) */
     float *atty;                              /* [BT, C] */
     float *ln2, *ln2_mean, *ln2_rstd;         /* [BT, C], [BT], [BT] */
     float *fc, *gelu;                         /* [BT, 4C] */

@@ -134,7 +134,7 @@ static void bench_lib_matmul(float *c, const float *a, size_t ars, size_t acs, c
 static size_t bench_lib_matmul_work_floats(int threads) { return tinygpt__matmul_work_size(threads); }
 
 /* Floats the attention forward saves (probabilities) and the backward's scratch. */
-static size_t bench_lib_att_floats(int B, int T, int H) { return (size_t)B * H * tinygpt__tri(T); }
+static size_t bench_lib_att_floats(int B, int T, int H) { return (size_t)B * H * tinygpt__att_row(T); }
 
 /* Floats of attention scratch (both directions) for `threads` threads. */
 static size_t bench_lib_att_scratch_floats(int T, int C, int H, int threads)
@@ -162,7 +162,7 @@ static double bench_lib_acts_bytes(const tinygpt_config *cfg, int B, int T, int 
     struct tinygpt_acts a;
     memset(&a, 0, sizeof a);
     return 4.0 * (double)tinygpt__acts_layout(&a, NULL, cfg, (size_t)B * T,
-                                              (size_t)B * cfg->n_head * tinygpt__tri(T), T, threads);
+                                              (size_t)B * cfg->n_head * tinygpt__att_row(T), T, threads);
 }
 
 /* ==== KV CACHE SPOT ====

@@ -84,7 +84,7 @@ void test_size_limits(void)
         printf("  skipped: size_t has %d bits here\n", (int)(8 * sizeof(size_t)));
         return;
     }
-    /* attention keeps T(T+1)/2 probabilities per head: past 2^32 at T = 92682 */
+    /* attention keeps more than T(T+1)/2 probabilities per head: past 2^32 at T = 92682 */
     if (make_model(&m, "ab", 92682, 1, 1, 1, &tc) == 0) {
         x = ialloc(92682);
         EXPECT_FAIL(tinygpt_forward(&m, x, NULL, 1, 92682, 0, NULL, &err));

@@ -437,7 +437,7 @@ static void attention_ref(double *out, double *P, const float *qkv, int B, int T
 static void test_op_attention(int B, int T, int C, int H, float p, trng *r)
 {
     att_ctx c;
-    size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C, natt = (size_t)B * H * tinygpt__tri(T);
+    size_t nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C, natt = (size_t)B * H * tinygpt__att_row(T);
     int ok = 1;
     size_t nscratch = tinygpt__attention_scratch_size(T, C / H, &ok);
     float *dqkv = falloc(nqkv), *dqkv1 = falloc(nqkv), *scratch = falloc(nscratch), *out0 = falloc(nout);
@@ -454,15 +454,20 @@ static void test_op_attention(int B, int T, int C, int H, float p, trng *r)
     printf("  attention B=%d T=%d C=%d H=%d p=%.1f\n", B, T, C, H, (double)p);
     att_loss(&c);
     attention_ref(ref, P, c.qkv, B, T, C, H);
-    /* the stored probabilities are the softmax before dropout, packed row t = t+1 entries */
+    /* the stored probabilities are the softmax before dropout, row t = t+1 entries and then zeros
+       up to tinygpt__att_pad(t + 1), rows one after another */
     for (b = 0; b < B; b++)
         for (h = 0; h < H; h++)
-            for (t = 0; t < T; t++)
+            for (t = 0; t < T; t++) {
+                const float *row = c.att + ((size_t)b * H + h) * tinygpt__att_row(T) + tinygpt__att_row(t);
+                if (tinygpt__att_row(t + 1) - tinygpt__att_row(t) != tinygpt__att_pad((size_t)t + 1)) worst_att = 1.0;
                 for (s = 0; s <= t; s++) {
-                    double got = c.att[((size_t)b * H + h) * tinygpt__tri(T) + tinygpt__tri(t) + s];
-                    double e = fabs(got - P[(((size_t)b * H + h) * T + t) * T + s]);
+                    double e = fabs(row[s] - P[(((size_t)b * H + h) * T + t) * T + s]);
                     if (e > worst_att) worst_att = e;
                 }
+                for (; s < (int)tinygpt__att_pad((size_t)t + 1); s++)
+                    if (row[s] != 0.0f) worst_att = 1.0;
+            }
     EXPECTF(worst_att <= 1e-6, "attention probabilities max error %.3g", worst_att);
     if (p == 0.0f) {
         size_t i;
