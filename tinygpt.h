@@ -1211,6 +1211,8 @@ static size_t tinygpt__matmul_work_size(int threads);
 static size_t tinygpt__matmul_work_size_for(int threads, int N, int K);
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads);
+static void tinygpt__matmul_sums(float *c, tinygpt__view a, tinygpt__view b, const float *bias, float *a_sums,
+                                 int M, int N, int K, int accumulate, float *work, int threads);
 static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
                                  int accumulate, float *work, int threads);
 static size_t tinygpt__packed_b_size(int N, int K);
@@ -1224,7 +1226,7 @@ static void tinygpt__pack_b(float *dst, tinygpt__view b, int p0, int kc, int j0,
 #define TINYGPT__A_UPPER 2  /* A(i, k) = 0 for k < i - off */
 static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, const float *bp, size_t ldb,
                                      const float *bias, int M, int nc, int kc, int accumulate, float *ap,
-                                     int zeros, int off);
+                                     int zeros, int off, float *a_sums);
 static float tinygpt__lanes_total(const float lane[TINYGPT__LANES]);
 static float tinygpt__lanes_sum(const float *x, int n);
 TINYGPT__CONTRACT
@@ -1278,30 +1280,10 @@ static void tinygpt__col_range(int part, int nparts, int C, int *c0, int *c1)
     if (*c1 > C) *c1 = C;
 }
 
-/* sum[j] += x[n*C + j] over the N rows: column sums, split over threads by
-   columns, up to TINYGPT__COL_BLOCK columns at a time summed in a local row.
-   Each column adds its rows in order, so the result does not depend on the
-   thread count. */
+/* Column sums (a LayerNorm's parameter gradients) run up to
+   TINYGPT__COL_BLOCK columns at a time, summed in a local row; each column
+   adds its rows in order, so the result does not depend on the thread count. */
 #define TINYGPT__COL_BLOCK 1024
-static void tinygpt__col_sums(float *sum, const float *x, int N, int C, int threads)
-{
-    int nt = TINYGPT__PAR((size_t)N * C, threads), part;
-    TINYGPT__PARALLEL_FOR(nt)
-    for (part = 0; part < nt; part++) {
-        float acc[TINYGPT__COL_BLOCK];
-        int c0, c1, j0, n, j;
-        tinygpt__col_range(part, nt, C, &c0, &c1);
-        for (j0 = c0; j0 < c1; j0 += TINYGPT__COL_BLOCK) {
-            int m = c1 - j0 < TINYGPT__COL_BLOCK ? c1 - j0 : TINYGPT__COL_BLOCK;
-            for (j = 0; j < m; j++) acc[j] = sum[j0 + j];
-            for (n = 0; n < N; n++) {
-                const float *row = x + (size_t)n * C + j0;
-                for (j = 0; j < m; j++) acc[j] += row[j];
-            }
-            for (j = 0; j < m; j++) sum[j0 + j] = acc[j];
-        }
-    }
-}
 
 /* out[N,OC] = inp[N,IC] W[OC,IC]^T + bias[OC]  (bias may be NULL) */
 static void tinygpt__linear_forward(float *out, const float *inp, const float *w, const float *bias,
@@ -1345,8 +1327,8 @@ static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const
     tinygpt__matmul(dinp, a, b, N, IC, OC, 0, work, threads);
     a.p = dout; a.rs = 1;          a.cs = (size_t)OC;  /* A(o, n) = dout[n, o] */
     b.p = inp;  b.rs = (size_t)IC; b.cs = 1;
-    tinygpt__matmul(dw, a, b, OC, IC, N, 1, work, threads);
-    if (dbias) tinygpt__col_sums(dbias, dout, N, OC, threads);
+    /* dbias: dout's column sums, A's row sums, added while A is packed */
+    tinygpt__matmul_sums(dw, a, b, NULL, dbias, OC, IC, N, 1, work, threads);
 }
 
 /* One row of C: y = (x - mean) * rstd * w + b, and its mean and rstd. */
@@ -1408,7 +1390,7 @@ static void tinygpt__layernorm_backward(float *dinp, float *dw, float *db, const
         }
     }
     TINYGPT__PARALLEL_FOR(nt)
-    for (part = 0; part < nt; part++) {  /* db += column sums of dout, dw of dout * norm: as tinygpt__col_sums */
+    for (part = 0; part < nt; part++) {  /* db += column sums of dout, dw of dout * norm */
         float acc_b[TINYGPT__COL_BLOCK], acc_w[TINYGPT__COL_BLOCK];
         int c0, c1, i0, i;
         tinygpt__col_range(part, nt, C, &c0, &c1);
@@ -1733,7 +1715,7 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
             tinygpt__view qv, wv;
             qv.p = q + (size_t)r0 * C3; qv.rs = C3; qv.cs = 1;
             tinygpt__matmul_packed_b(score, (size_t)ld, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
-                                     TINYGPT__A_FULL, 0);
+                                     TINYGPT__A_FULL, 0, NULL);
             for (r = 0; r < rows; r++) {
                 int t = r0 + r, np = (int)tinygpt__att_pad((size_t)t + 1);
                 float *sr = score + (size_t)r * ld, *wr = w + (size_t)r * ld, *pr = head_att + tinygpt__att_row(t);
@@ -1748,7 +1730,7 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
             }
             wv.p = w; wv.rs = (size_t)ld; wv.cs = 1;
             tinygpt__matmul_packed_b(y + (size_t)r0 * C, (size_t)C, wv, v_packed, (size_t)T, NULL, rows, hs, r1, 0, ap,
-                                     TINYGPT__A_LOWER, r0);
+                                     TINYGPT__A_LOWER, r0, NULL);
         }
     });
 }
@@ -1791,7 +1773,7 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
             tinygpt__view av, bv;
             av.p = dy + (size_t)r0 * C; av.rs = (size_t)C; av.cs = 1;
             tinygpt__matmul_packed_b(dw, (size_t)ld, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
-                                     TINYGPT__A_FULL, 0);
+                                     TINYGPT__A_FULL, 0, NULL);
             /* per row, over the padded row (tinygpt__att_pad): past n the
                probabilities are 0, and so are the weights and dS */
             for (r = 0; r < rows; r++) {
@@ -1822,18 +1804,18 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
             /* dQ rows r0..r1-1 += dS K */
             av.p = ds; av.rs = (size_t)ld; av.cs = 1;
             tinygpt__matmul_packed_b(dq + (size_t)r0 * C3, C3, av, k_packed, (size_t)T, NULL, rows, hs, r1, 1, ap,
-                                     TINYGPT__A_LOWER, r0);
+                                     TINYGPT__A_LOWER, r0, NULL);
             /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY (this block's rows of Q, dY) */
             av.rs = 1; av.cs = (size_t)ld;
             bv.p = q + (size_t)r0 * C3; bv.rs = C3; bv.cs = 1;
             tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
             tinygpt__matmul_packed_b(dk, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
-                                     TINYGPT__A_UPPER, r0);
+                                     TINYGPT__A_UPPER, r0, NULL);
             av.p = wd;
             bv.p = dy + (size_t)r0 * C; bv.rs = (size_t)C;
             tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
             tinygpt__matmul_packed_b(dv, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
-                                     TINYGPT__A_UPPER, r0);
+                                     TINYGPT__A_UPPER, r0, NULL);
         }
     });
 }
@@ -1952,7 +1934,7 @@ static void tinygpt__crossentropy_backward(float *dlogits, const float *logits, 
 /* ================================================================ the model: activations, forward and backward */
 
 struct tinygpt_acts {
-    size_t cap_rows, cap_att;  /* sized for this many B*T rows and B*H*T(T+1)/2 probabilities */
+    size_t cap_rows, cap_att;  /* sized for this many B*T rows and floats of probabilities (B*H heads) */
     int    cap_T, cap_threads; /* and for sequences this long (attention scratch), this many threads */
     int    B, T;               /* shape of the last forward */
     int    has_targets;
@@ -3780,21 +3762,36 @@ static size_t tinygpt__matmul_work_size(int threads)
    sliver-major then k then row; rows past mc are zero. When A is a
    transpose (rs = 1), the MR values of one k are contiguous and go together;
    else one row of A at a time (tinygpt__matmul_packed_b reads A as stored
-   in place, and packs so only a last few rows short of MR). */
-static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0, int kc)
+   in place, and packs so only a last few rows short of MR). sums, if not
+   NULL, gets each row's values added (sums[i] for row i0 + i), in k order:
+   a layer's bias gradient is the row sums of dout^T, the A of its weight
+   gradient, and this is the one pass that reads it. */
+static void tinygpt__pack_a(float *dst, tinygpt__view a, int i0, int mc, int p0, int kc, float *sums)
 {
     int s, p, i;
     for (s = 0; s < mc; s += TINYGPT_MR, dst += (size_t)TINYGPT_MR * kc) {
         int mr = mc - s < TINYGPT_MR ? mc - s : TINYGPT_MR;
         const float *src = a.p + (size_t)(i0 + s) * a.rs + (size_t)p0 * a.cs;
         if (mr < TINYGPT_MR) memset(dst, 0, (size_t)TINYGPT_MR * kc * sizeof(float));
-        if (a.rs == 1 && mr == TINYGPT_MR) {
+        if (a.rs == 1 && mr == TINYGPT_MR && !sums) {
             for (p = 0; p < kc; p++)
                 memcpy(dst + (size_t)p * TINYGPT_MR, src + (size_t)p * a.cs, TINYGPT_MR * sizeof(float));
+        } else if (a.rs == 1 && mr == TINYGPT_MR) {
+            float acc[TINYGPT_MR];
+            for (i = 0; i < TINYGPT_MR; i++) acc[i] = sums[s + i];
+            for (p = 0; p < kc; p++) {
+                const float *col = src + (size_t)p * a.cs;
+                for (i = 0; i < TINYGPT_MR; i++) {
+                    dst[(size_t)p * TINYGPT_MR + i] = col[i];
+                    acc[i] += col[i];
+                }
+            }
+            for (i = 0; i < TINYGPT_MR; i++) sums[s + i] = acc[i];
         } else {
             for (i = 0; i < mr; i++) {
                 const float *row = src + (size_t)i * a.rs;
                 for (p = 0; p < kc; p++) dst[(size_t)p * TINYGPT_MR + i] = row[(size_t)p * a.cs];
+                if (sums) for (p = 0; p < kc; p++) sums[s + i] += row[(size_t)p * a.cs];
             }
         }
     }
@@ -4218,20 +4215,25 @@ static void tinygpt__add_bias(float *c, size_t ldc, const float *bias, int rows,
    interleaves MR rows a float at a time, which would take a tenth of a
    training step. Otherwise, and for a last few rows short of MR, A is packed
    into `ap` (MC x kc floats, 64-byte aligned). bias[nc], if not NULL, is
-   added to each block of C's rows when done, while it is in cache. */
+   added to each block of C's rows when done, while it is in cache.
+   a_sums[M], if not NULL, gets A's row sums over these kc added. */
 static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, const float *bp, size_t ldb,
                                      const float *bias, int M, int nc, int kc, int accumulate, float *ap,
-                                     int zeros, int off)
+                                     int zeros, int off, float *a_sums)
 {
-    int ic;
+    int ic, i, p;
     for (ic = 0; ic < M; ic += TINYGPT__MC) {
         int mc = M - ic < TINYGPT__MC ? M - ic : TINYGPT__MC, whole = a.cs == 1 ? mc - mc % TINYGPT_MR : 0;
         float *cb = c + (size_t)ic * ldc;
         if (whole > 0)
             tinygpt__matmul_block(cb, ldc, a.p + (size_t)ic * a.rs, a.rs, bp, ldb, whole, nc, kc, accumulate,
                                   zeros, zeros == TINYGPT__A_LOWER ? off + ic : off - ic);
+        for (i = 0; a_sums && i < whole; i++) {  /* rows read in place */
+            const float *row = a.p + (size_t)(ic + i) * a.rs;
+            for (p = 0; p < kc; p++) a_sums[ic + i] += row[p];
+        }
         if (whole < mc) {
-            tinygpt__pack_a(ap, a, ic + whole, mc - whole, 0, kc);
+            tinygpt__pack_a(ap, a, ic + whole, mc - whole, 0, kc, a_sums ? a_sums + ic + whole : NULL);
             tinygpt__matmul_block(cb + (size_t)whole * ldc, ldc, ap, 0, bp, ldb, mc - whole, nc, kc, accumulate,
                                   zeros, zeros == TINYGPT__A_LOWER ? off + ic + whole : off - ic - whole);
         }
@@ -4241,10 +4243,10 @@ static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, cons
 
 /* The blocked product on one thread: C[M,N] (+)= A[M,K] B[K,N] (+ bias[N]
    on every row, if not NULL, added with the last pass over K), C's rows ldc
-   apart; `work`:
+   apart; a_sums[M], if not NULL, += A's row sums; `work`:
    tinygpt__matmul_work_size_for(1, N, K) floats. */
 static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinygpt__view b, const float *bias,
-                                    int M, int N, int K, int accumulate, float *work)
+                                    float *a_sums, int M, int N, int K, int accumulate, float *work)
 {
     float *bp = tinygpt__align64(work), *ap = bp + tinygpt__matmul_panel(N, K);
     int jc, pc;
@@ -4258,7 +4260,8 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
             apart.p += (size_t)pc * a.cs;
             tinygpt__pack_b(bp, b, pc, kc, jc, nc);
             tinygpt__matmul_packed_b(c + jc, ldc, apart, bp, (size_t)kc, bias && pc + kc == K ? bias + jc : NULL,
-                                     M, nc, kc, accumulate || pc > 0, ap, TINYGPT__A_FULL, 0);
+                                     M, nc, kc, accumulate || pc > 0, ap, TINYGPT__A_FULL, 0,
+                                     jc == 0 ? a_sums : NULL);  /* A is read once per column panel */
         }
     }
 }
@@ -4276,9 +4279,11 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
    pass over K (a weight gradient makes eight) would cost more than the
    operand packed twice, the smaller one. The shares split at MR rows or NR
    columns, and a product's sums do not depend on where its tiles are, so
-   every thread count gives the same bits. */
-static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
-                                 int accumulate, float *work, int threads)
+   every thread count gives the same bits. a_sums[M], if not NULL, gets A's
+   row sums added, each in k order (by the thread that packs that row; split
+   by columns, every thread packs all of A, and the first one adds them). */
+static void tinygpt__matmul_sums(float *c, tinygpt__view a, tinygpt__view b, const float *bias, float *a_sums,
+                                 int M, int N, int K, int accumulate, float *work, int threads)
 {
     int by_cols = M < N, t;
     int parts = by_cols ? (N + TINYGPT_NR - 1) / TINYGPT_NR : (M + TINYGPT_MR - 1) / TINYGPT_MR;
@@ -4292,12 +4297,15 @@ static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, con
         return;
     }
     if (M < TINYGPT_MR) {
+        int i, k;
         tinygpt__matmul_few_rows(c, a, b, M, N, K, accumulate);
         if (bias) tinygpt__add_bias(c, (size_t)N, bias, M, N);
+        for (i = 0; a_sums && i < M; i++)
+            for (k = 0; k < K; k++) a_sums[i] += a.p[(size_t)i * a.rs + (size_t)k * a.cs];
         return;
     }
     if (threads == 1) {
-        tinygpt__matmul_blocked(c, (size_t)N, a, b, bias, M, N, K, accumulate, work);
+        tinygpt__matmul_blocked(c, (size_t)N, a, b, bias, a_sums, M, N, K, accumulate, work);
         return;
     }
     TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
@@ -4307,18 +4315,25 @@ static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, con
         if (hi > size) hi = size;
         part.p += (size_t)lo * (by_cols ? b.cs : a.rs);
         if (by_cols)
-            tinygpt__matmul_blocked(c + lo, (size_t)N, a, part, bias ? bias + lo : NULL, M, hi - lo, K, accumulate,
-                                    work + (size_t)t * slice);
+            tinygpt__matmul_blocked(c + lo, (size_t)N, a, part, bias ? bias + lo : NULL, lo == 0 ? a_sums : NULL,
+                                    M, hi - lo, K, accumulate, work + (size_t)t * slice);
         else
-            tinygpt__matmul_blocked(c + (size_t)lo * N, (size_t)N, part, b, bias, hi - lo, N, K, accumulate,
-                                    work + (size_t)t * slice);
+            tinygpt__matmul_blocked(c + (size_t)lo * N, (size_t)N, part, b, bias, a_sums ? a_sums + lo : NULL,
+                                    hi - lo, N, K, accumulate, work + (size_t)t * slice);
     });
+}
+
+/* C = A B (+ bias on every row), as tinygpt__matmul_sums. */
+static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
+                                 int accumulate, float *work, int threads)
+{
+    tinygpt__matmul_sums(c, a, b, bias, NULL, M, N, K, accumulate, work, threads);
 }
 
 static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, int N, int K,
                             int accumulate, float *work, int threads)
 {
-    tinygpt__matmul_bias(c, a, b, NULL, M, N, K, accumulate, work, threads);
+    tinygpt__matmul_sums(c, a, b, NULL, NULL, M, N, K, accumulate, work, threads);
 }
 
 /* LayerNorm sums a row in TINYGPT__LANES interleaved partial sums: one

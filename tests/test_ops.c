@@ -623,6 +623,25 @@ static void test_ops_threads(trng *r)
     }
     for (k = 0; k < (size_t)N; k++) EXPECT(same_floats(o2 + k * OC, bias, OC));
     EXPECT(same_floats(o1, o2, big) && same_floats(s1, s2, OC));
+    /* the bias gradient is dout's column sums, each adding its rows in order, at 1 and 2
+       threads; also when the weight gradient's threads split its columns (OC < IC) */
+    {
+        int swap;
+        for (swap = 0; swap <= 1; swap++) {
+            int oc = swap ? IC : OC, ic = swap ? OC : IC;
+            for (k = 0; k < (size_t)oc; k++) {
+                size_t q;
+                float e = bias[k];
+                for (q = 0; q < (size_t)N; q++) e += y[q * oc + k];
+                t1[k] = e;
+            }
+            for (th = 1; th <= 2; th++) {
+                memcpy(s1, bias, oc * sizeof(float));
+                tinygpt__linear_backward(g1, dwz, s1, y, x, wz, N, ic, oc, work2, th);
+                EXPECTF(same_floats(s1, t1, oc), "bias gradient, OC = %d, IC = %d, %d thread(s)", oc, ic, th);
+            }
+        }
+    }
     /* layernorm forward and backward (C = 200: a part that is not whole cache lines) */
     for (th = 1; th <= 2; th++) {
         float *out = th == 1 ? o1 : o2, *dx = th == 1 ? g1 : g2, *dw = th == 1 ? s1 : s2, *db = th == 1 ? t1 : t2;
