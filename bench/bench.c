@@ -133,27 +133,19 @@ static void bench_lib_matmul(float *c, const float *a, size_t ars, size_t acs, c
 
 static size_t bench_lib_matmul_work_floats(int threads) { return tinygpt__matmul_work_size(threads); }
 
-/* Floats the attention forward saves (probabilities) and the backward's scratch. */
-static size_t bench_lib_att_floats(int B, int T, int H) { return (size_t)B * H * tinygpt__att_row(T); }
-
-/* Floats of attention scratch (both directions) for `threads` threads. */
-static size_t bench_lib_att_scratch_floats(int T, int C, int H, int threads)
+/* One layer's attention forward (backward = 0) or backward on the buffers of
+   a model that has just taken a training step on a B x T batch: layer 0's
+   qkv and probabilities, the backward's scratch, the residual gradient as
+   dout. The step is done with them, and no memory is added to the run's. */
+static void bench_lib_model_attention(tinygpt_model *m, int B, int T, float p, uint64_t seed, int threads,
+                                      int backward)
 {
-    int ok = 1;
-    return (size_t)threads * tinygpt__attention_scratch_size(T, C / H, &ok);
-}
-
-static void bench_lib_attention_forward(float *out, float *att, float *scratch, const float *qkv, int B,
-                                        int T, int C, int H, float p, uint64_t seed, int threads)
-{
-    tinygpt__attention_forward(out, att, scratch, qkv, B, T, C, H, p, seed, threads);
-}
-
-static void bench_lib_attention_backward(float *dqkv, float *scratch, const float *dout,
-                                         const float *qkv, const float *att, int B, int T, int C,
-                                         int H, float p, uint64_t seed, int threads)
-{
-    tinygpt__attention_backward(dqkv, scratch, dout, qkv, att, B, T, C, H, p, seed, threads);
+    struct tinygpt_acts *a = m->acts;
+    int C = m->config.n_embd, H = m->config.n_head;
+    if (backward)
+        tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dresid, a->qkv, a->att, B, T, C, H, p, seed, threads);
+    else
+        tinygpt__attention_forward(a->atty, a->att, a->attn_scratch, a->qkv, B, T, C, H, p, seed, threads);
 }
 
 /* Bytes of activations and scratch the library allocates for a B x T training batch. */
@@ -497,7 +489,7 @@ static double bench_step_matmul_s(const bench_mm_result *r, int two_threads)
 
 typedef struct {
     double step_ms, zero_ms, fwd_ms, bwd_ms, opt_ms;  /* medians */
-    double att_fwd_ms, att_bwd_ms;                    /* one layer's attention, standalone */
+    double att_fwd_ms, att_bwd_ms;                    /* one layer's attention, standalone, between steps */
     float loss;
     int ok;
 } bench_train_result;
@@ -532,7 +524,10 @@ static void bench_random_tokens(int32_t *t, size_t n, tinygpt_rng *rng)
     for (i = 0; i < n; i++) t[i] = (int32_t)tinygpt_rng_below(rng, SEED_V);
 }
 
-/* zero_grad, forward, backward and optimizer_step, each timed; a fresh model per call. */
+/* zero_grad, forward, backward and optimizer_step, each timed; a fresh model
+   per call. After each step, one layer's attention forward and backward
+   alone on the step's buffers: timed next to the steps, the attention share
+   does not depend on the host's load drifting between sections. */
 static int bench_train(const bench_opts *o, int threads, bench_train_result *r)
 {
     tinygpt_model model = zero_model;
@@ -541,14 +536,14 @@ static int bench_train(const bench_opts *o, int threads, bench_train_result *r)
     size_t n = (size_t)o->B * SEED_T;
     int32_t *x = (int32_t *)bench_alloc(2 * n * sizeof(int32_t)), *y = x + n;
     int total = o->train_warmup + o->train_steps, i;
-    double *ts = (double *)bench_alloc((size_t)5 * total * sizeof(double));
-    double *tz = ts + total, *tf = tz + total, *tb = tf + total, *to = tb + total;
+    double *ts = (double *)bench_alloc((size_t)7 * total * sizeof(double));
+    double *tz = ts + total, *tf = tz + total, *tb = tf + total, *to = tb + total, *taf = to + total, *tab = taf + total;
     memset(r, 0, sizeof *r);
     if (bench_seed_model(&model, 1)) { free(x); free(ts); return -1; }
     model.threads = threads;
     tinygpt_rng_seed(&rng, 7);
     for (i = 0; i < total; i++) {
-        double t0, t1, t2, t3, t4;
+        double t0, t1, t2, t3, t4, t5, t6;
         char msg[64];
         sprintf(msg, "training step %d/%d, %d thread%s", i + 1, total, threads, threads > 1 ? "s" : "");
         bench_progress(msg);
@@ -562,9 +557,14 @@ static int bench_train(const bench_opts *o, int threads, bench_train_result *r)
         t3 = bench_now();
         if (tinygpt_optimizer_step(&model, NULL, &err)) break;
         t4 = bench_now();
+        bench_lib_model_attention(&model, o->B, SEED_T, 0.1f, (uint64_t)i + 1, threads, 0);
+        t5 = bench_now();
+        bench_lib_model_attention(&model, o->B, SEED_T, 0.1f, (uint64_t)i + 1, threads, 1);
+        t6 = bench_now();
         if (i >= o->train_warmup) {
             int k = i - o->train_warmup;
             ts[k] = t4 - t0; tz[k] = t1 - t0; tf[k] = t2 - t1; tb[k] = t3 - t2; to[k] = t4 - t3;
+            taf[k] = t5 - t4; tab[k] = t6 - t5;
         }
     }
     if (i < total) {
@@ -575,42 +575,14 @@ static int bench_train(const bench_opts *o, int threads, bench_train_result *r)
         r->fwd_ms = 1e3 * bench_median(tf, o->train_steps);
         r->bwd_ms = 1e3 * bench_median(tb, o->train_steps);
         r->opt_ms = 1e3 * bench_median(to, o->train_steps);
+        r->att_fwd_ms = 1e3 * bench_median(taf, o->train_steps);
+        r->att_bwd_ms = 1e3 * bench_median(tab, o->train_steps);
         r->ok = 1;
     }
     tinygpt_model_free(&model);
     free(x);
     free(ts);
     return r->ok ? 0 : -1;
-}
-
-/* One layer's attention forward and backward on the step's shapes, standalone. */
-static void bench_attention(const bench_opts *o, int threads, bench_train_result *r)
-{
-    const int B = o->B, T = SEED_T, C = SEED_C, H = SEED_H;
-    int reps = o->quick ? 1 : 5, rep;
-    size_t N = (size_t)B * T;
-    tinygpt_rng rng;
-    float *qkv, *dout, *out = (float *)bench_alloc(N * C * sizeof(float));
-    float *att = (float *)bench_alloc(bench_lib_att_floats(B, T, H) * sizeof(float));
-    float *dqkv = (float *)bench_alloc(N * 3 * C * sizeof(float));
-    float *scratch = (float *)bench_alloc(bench_lib_att_scratch_floats(T, C, H, threads > 1 ? threads : 1) * sizeof(float));
-    double tf[5], tb[5], t0;
-    tinygpt_rng_seed(&rng, 9);
-    qkv = bench_random_floats(N * 3 * C, &rng);
-    dout = bench_random_floats(N * C, &rng);
-    memset(dqkv, 0, N * 3 * C * sizeof(float));
-    bench_lib_attention_forward(out, att, scratch, qkv, B, T, C, H, 0.1f, 1, threads);  /* warm-up */
-    for (rep = 0; rep < reps; rep++) {
-        t0 = bench_now();
-        bench_lib_attention_forward(out, att, scratch, qkv, B, T, C, H, 0.1f, (uint64_t)rep + 1, threads);
-        tf[rep] = bench_now() - t0;
-        t0 = bench_now();
-        bench_lib_attention_backward(dqkv, scratch, dout, qkv, att, B, T, C, H, 0.1f, (uint64_t)rep + 1, threads);
-        tb[rep] = bench_now() - t0;
-    }
-    r->att_fwd_ms = 1e3 * bench_median(tf, reps);
-    r->att_bwd_ms = 1e3 * bench_median(tb, reps);
-    free(qkv); free(dout); free(out); free(att); free(dqkv); free(scratch);
 }
 
 /* ---------------------------------------------------------------- 3. PyTorch */
@@ -936,10 +908,6 @@ int main(int argc, char **argv)
     for (i = 0; i < nthr; i++)
         if (bench_train(&o, i + 1, &tr[i])) failed = 1;
     rss_train = bench_peak_rss_mib();
-    for (i = 0; i < nthr; i++) {
-        bench_progress(i ? "attention, 2 threads" : "attention, 1 thread");
-        bench_attention(&o, i + 1, &tr[i]);
-    }
     /* 1 */
     if (bench_matmul(&o, nthr, &mm)) failed = 1;
     /* 4 */
@@ -1130,7 +1098,8 @@ int main(int argc, char **argv)
     }
     printf("   %%peak = GFLOP/s over the measured FMA peak times the thread count (0: not measured).\n");
     printf("   optim = optimizer_step (clip + AdamW) + zero_grad. matmul and attn: the step's %d matmuls and %d\n"
-           "   attention forward+backward calls, timed standalone on the same shapes and thread count; rest = step - both.\n",
+           "   attention forward+backward calls, timed standalone on the same shapes and thread count (attention between\n"
+           "   the timed steps, on their buffers); rest = step - both.\n",
            SEED_L * 12 + 3, SEED_L);
     if (nthr > 1 && tr[0].ok && tr[1].ok)
         printf("   speed-up of 2 threads over 1: %.2fx\n", tr[0].step_ms / tr[1].step_ms);
