@@ -1213,6 +1213,10 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
                             int accumulate, float *work, int threads);
 static void tinygpt__matmul_sums(float *c, tinygpt__view a, tinygpt__view b, const float *bias, float *a_sums,
                                  int M, int N, int K, int accumulate, float *work, int threads);
+static size_t tinygpt__packed_weight_size(int OC, int IC);
+static void tinygpt__pack_weight(float *dst, const float *w, int OC, int IC);
+static void tinygpt__linear_forward_packed(float *out, const float *inp, const float *w, const float *wp,
+                                           const float *bias, int N, int IC, int OC, float *work, int threads);
 static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
                                  int accumulate, float *work, int threads);
 static size_t tinygpt__packed_b_size(int N, int K);
@@ -2131,15 +2135,44 @@ typedef struct {
     float p;                    /* dropout (0 when not training) */
     uint64_t seed;              /* the forward's dropout seed (tinygpt__site_seed) */
     int qkv_only;               /* stop after qkv: the prefill's last layer needs only its keys and values */
+    const float *packed;        /* non-NULL: every layer's weights packed (tinygpt__pack_layers), the prefill's */
 } tinygpt__attend;
 
-/* out[N,OC] = inp W^T + bias: the blocked matmul for a forward's rows, the
-   row kernel for the cache's single row, whose weights may be an int8 view's
-   (q8, else NULL). */
-static void tinygpt__block_linear(float *out, const float *inp, const float *w, const tinygpt__qmat *q8,
-                                  const float *bias, int one_row, int N, int IC, int OC, float *work, int threads)
+/* Floats of one layer's four weight matrices packed by tinygpt__pack_weight,
+   and each one's offset in them: qkv, proj, fc, mlp proj (which = 0..3). */
+static size_t tinygpt__packed_layer_offset(int C, int which)
+{
+    size_t off = 0;
+    if (which > 0) off += tinygpt__packed_weight_size(3 * C, C);
+    if (which > 1) off += tinygpt__packed_weight_size(C, C);
+    if (which > 2) off += tinygpt__packed_weight_size(4 * C, C);
+    if (which > 3) off += tinygpt__packed_weight_size(C, 4 * C);
+    return off;
+}
+
+/* Every layer's weights packed into dst (n_layer * offset(C, 4) floats). */
+static void tinygpt__pack_layers(float *dst, const tinygpt_model *model)
+{
+    int C = model->config.n_embd, l;
+    size_t per_layer = tinygpt__packed_layer_offset(C, 4);
+    for (l = 0; l < model->config.n_layer; l++, dst += per_layer) {
+        const tinygpt__layer *pw = &model->names->param_layer[l];
+        tinygpt__pack_weight(dst + tinygpt__packed_layer_offset(C, 0), pw->qkv_w, 3 * C, C);
+        tinygpt__pack_weight(dst + tinygpt__packed_layer_offset(C, 1), pw->proj_w, C, C);
+        tinygpt__pack_weight(dst + tinygpt__packed_layer_offset(C, 2), pw->fc_w, 4 * C, C);
+        tinygpt__pack_weight(dst + tinygpt__packed_layer_offset(C, 3), pw->mlp_proj_w, C, 4 * C);
+    }
+}
+
+/* out[N,OC] = inp W^T + bias: the blocked matmul for a forward's rows (with
+   W packed already when wp is not NULL), the row kernel for the cache's
+   single row, whose weights may be an int8 view's (q8, else NULL). */
+static void tinygpt__block_linear(float *out, const float *inp, const float *w, const float *wp,
+                                  const tinygpt__qmat *q8, const float *bias, int one_row, int N, int IC, int OC,
+                                  float *work, int threads)
 {
     if (one_row) tinygpt__linear_row_any(out, inp, w, q8, bias, IC, OC);
+    else if (wp) tinygpt__linear_forward_packed(out, inp, w, wp, bias, N, IC, OC, work, threads);
     else tinygpt__linear_forward(out, inp, w, bias, N, IC, OC, work, threads);
 }
 
@@ -2153,25 +2186,31 @@ static void tinygpt__block_forward(const tinygpt__layer_acts *la, float *branch,
 {
     size_t NC = (size_t)N * C;
     int row = at->cache != NULL;
+    const float *pk = at->packed ? at->packed + (size_t)l * tinygpt__packed_layer_offset(C, 4) : NULL;
+#define TINYGPT__PACKED(which) (pk ? pk + tinygpt__packed_layer_offset(C, which) : NULL)
     /* x = x + dropout(proj(attention(ln1(x)))) */
     tinygpt__layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, la->resid_in, pw->ln1_w, pw->ln1_b, N, C, threads);
-    tinygpt__block_linear(la->qkv, la->ln1, pw->qkv_w, q8 ? q8 + 2 : NULL, pw->qkv_b, row, N, C, 3 * C, work, threads);
+    tinygpt__block_linear(la->qkv, la->ln1, pw->qkv_w, TINYGPT__PACKED(0), q8 ? q8 + 2 : NULL, pw->qkv_b, row, N, C,
+                          3 * C, work, threads);
     if (at->qkv_only) return;
     if (row)
         tinygpt__attention_cached(la->atty, la->att, at->cache, l, la->qkv, C, H);
     else
         tinygpt__attention_forward(la->atty, la->att, at->scratch, la->qkv, at->B, at->T, C, H, at->p,
                                    tinygpt__site_seed(at->seed, 1 + 3 * l), threads);
-    tinygpt__block_linear(branch, la->atty, pw->proj_w, q8 ? q8 + 4 : NULL, pw->proj_b, row, N, C, C, work, threads);
+    tinygpt__block_linear(branch, la->atty, pw->proj_w, TINYGPT__PACKED(1), q8 ? q8 + 4 : NULL, pw->proj_b, row, N, C,
+                          C, work, threads);
     tinygpt__residual_forward(la->resid_mid, la->resid_in, branch, NC, at->p, tinygpt__site_seed(at->seed, 2 + 3 * l),
                               threads);
     /* x = x + dropout(mlp_proj(gelu(fc(ln2(x))))) */
     tinygpt__layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->resid_mid, pw->ln2_w, pw->ln2_b, N, C,
                                threads);
-    tinygpt__block_linear(la->fc, la->ln2, pw->fc_w, q8 ? q8 + 8 : NULL, pw->fc_b, row, N, C, 4 * C, work, threads);
+    tinygpt__block_linear(la->fc, la->ln2, pw->fc_w, TINYGPT__PACKED(2), q8 ? q8 + 8 : NULL, pw->fc_b, row, N, C,
+                          4 * C, work, threads);
     tinygpt__gelu_forward(la->gelu, la->fc, 4 * NC, threads);
-    tinygpt__block_linear(branch, la->gelu, pw->mlp_proj_w, q8 ? q8 + 10 : NULL, pw->mlp_proj_b, row, N, 4 * C, C,
-                          work, threads);
+    tinygpt__block_linear(branch, la->gelu, pw->mlp_proj_w, TINYGPT__PACKED(3), q8 ? q8 + 10 : NULL, pw->mlp_proj_b,
+                          row, N, 4 * C, C, work, threads);
+#undef TINYGPT__PACKED
     tinygpt__residual_forward(la->resid_out, la->resid_mid, branch, NC, at->p, tinygpt__site_seed(at->seed, 3 + 3 * l),
                               threads);
 }
@@ -2182,7 +2221,7 @@ static void tinygpt__head_forward(float *logits, float *lnf, float *mean, float 
                                   int V, float *work, int threads)
 {
     tinygpt__layernorm_forward(lnf, mean, rstd, x, w->lnf_w, w->lnf_b, N, C, threads);
-    tinygpt__block_linear(logits, lnf, w->lm_head, q8, NULL, one_row, N, C, V, work, threads);
+    tinygpt__block_linear(logits, lnf, w->lm_head, NULL, q8, NULL, one_row, N, C, V, work, threads);
 }
 
 /* The first check of every public function that takes a model: a zeroed one
@@ -2222,7 +2261,7 @@ enum { TINYGPT__FWD_EVAL, TINYGPT__FWD_TRAIN, TINYGPT__FWD_PREFILL };
 
 /* The forward pass; *loss (if targets) in double for exact averaging. */
 static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const int32_t *targets,
-                            int B, int T, int mode, double *loss, tinygpt_error *err)
+                            int B, int T, int mode, const float *packed, double *loss, tinygpt_error *err)
 {
     const tinygpt_config *cfg = &model->config;
     int C = cfg->n_embd, V = cfg->vocab_size, H = cfg->n_head, threads = tinygpt__threads(model), l;
@@ -2268,6 +2307,7 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     at.cache = NULL;
     at.p = p;
     at.seed = a->dropout_seed;
+    at.packed = packed;
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
         at.qkv_only = mode == TINYGPT__FWD_PREFILL && l == cfg->n_layer - 1;
@@ -2286,7 +2326,7 @@ TINYGPT_DEF int tinygpt_forward(tinygpt_model *model, const int32_t *inputs, con
                                 int B, int T, int training, float *loss, tinygpt_error *err)
 {
     double l = 0.0;
-    if (tinygpt__forward(model, inputs, targets, B, T, training ? TINYGPT__FWD_TRAIN : TINYGPT__FWD_EVAL, &l, err))
+    if (tinygpt__forward(model, inputs, targets, B, T, training ? TINYGPT__FWD_TRAIN : TINYGPT__FWD_EVAL, NULL, &l, err))
         return -1;
     if (loss) *loss = (float)l;
     return 0;
@@ -2558,7 +2598,7 @@ TINYGPT_DEF int tinygpt_train_step(tinygpt_model *model, const int32_t *inputs,
                                    tinygpt_error *err)
 {
     double l = 0.0;
-    if (tinygpt__forward(model, inputs, targets, B, T, TINYGPT__FWD_TRAIN, &l, err)) return -1;
+    if (tinygpt__forward(model, inputs, targets, B, T, TINYGPT__FWD_TRAIN, NULL, &l, err)) return -1;
     if (loss) *loss = (float)l;
     if (!(l <= DBL_MAX)) {  /* say where it comes from: a bad parameter, or overflow */
         tinygpt__tensor t;
@@ -2597,7 +2637,7 @@ TINYGPT_DEF int tinygpt_estimate_loss(tinygpt_model *model, const int32_t *token
     for (it = 0; it < iters; it++) {
         double l;
         if (tinygpt_get_batch(tokens, n, B, T, rng, x, x + rows, err) ||
-            tinygpt__forward(model, x, x + rows, B, T, TINYGPT__FWD_EVAL, &l, err)) {
+            tinygpt__forward(model, x, x + rows, B, T, TINYGPT__FWD_EVAL, NULL, &l, err)) {
             tinygpt_free(x);
             return -1;
         }
@@ -2635,7 +2675,7 @@ TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tok
             memcpy(x + b * T, tokens + (k + b) * T, T * sizeof(int32_t));
             memcpy(x + ok_rows + b * T, tokens + (k + b) * T + 1, T * sizeof(int32_t));
         }
-        if (tinygpt__forward(model, x, x + ok_rows, (int)nb, (int)T, TINYGPT__FWD_EVAL, &l, err)) {
+        if (tinygpt__forward(model, x, x + ok_rows, (int)nb, (int)T, TINYGPT__FWD_EVAL, NULL, &l, err)) {
             tinygpt_free(x);
             return -1;
         }
@@ -2774,6 +2814,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
     int32_t *window;
     tinygpt__candidate *cand;
     tinygpt__kv_cache kc;
+    float *packed = NULL;  /* the weights packed once, when prefills repeat */
     if (n_out) *n_out = 0;
     if (tinygpt__check_model(model, err)) return -1;
     if (!sampler) return tinygpt__fail(err, "generate needs a sampler");
@@ -2805,6 +2846,22 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
     /* the window holds the last min(T, context + produced) tokens */
     n = n_context < (size_t)T ? n_context : (size_t)T;
     memcpy(window, context + (n_context - n), n * sizeof(int32_t));
+    /* The window will slide, so the cache's prefill forward runs again (every
+       token with the exact slide): its products read the weights packed once
+       here, a copy of the layers' weights for the call. */
+    if (use_cache && !model->image && max_new_tokens > (size_t)T - n) {
+        int ok = 1;
+        size_t floats = tinygpt__mul((size_t)model->config.n_layer,
+                                     tinygpt__packed_layer_offset(model->config.n_embd, 4), &ok);
+        packed = ok ? tinygpt__alloc_floats(floats) : NULL;
+        if (!packed) {
+            tinygpt_free(window);
+            tinygpt_free(cand);
+            tinygpt_free(kc.kt);
+            return tinygpt__fail(err, "out of memory for sampling (the weights packed for the window's slides)");
+        }
+        tinygpt__pack_layers(packed, model);
+    }
     while (produced < max_new_tokens) {
         int32_t next;
         const float *logits;
@@ -2818,10 +2875,11 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
         } else if (!use_cache || kc.n != (int)n - 1) {
             int rows = use_cache ? (int)n - 1 : (int)n;
             if (tinygpt__forward(model, window, NULL, 1, rows,
-                                 use_cache ? TINYGPT__FWD_PREFILL : TINYGPT__FWD_EVAL, NULL, err)) {
+                                 use_cache ? TINYGPT__FWD_PREFILL : TINYGPT__FWD_EVAL, packed, NULL, err)) {
                 tinygpt_free(window);
                 tinygpt_free(cand);
                 tinygpt_free(kc.kt);
+                tinygpt_free(packed);
                 return -1;
             }
             if (use_cache) tinygpt__kv_cache_fill(&kc, model, rows);
@@ -2835,6 +2893,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
             tinygpt_free(window);
             tinygpt_free(cand);
             tinygpt_free(kc.kt);
+            tinygpt_free(packed);
             return -1;
         }
         next = tinygpt__sample(logits, V, temperature, top_k, top_p, &sampler->rng, cand);
@@ -2852,6 +2911,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
     tinygpt_free(window);
     tinygpt_free(cand);
     tinygpt_free(kc.kt);
+    tinygpt_free(packed);
     return 0;
 }
 
@@ -4241,6 +4301,14 @@ static void tinygpt__matmul_packed_b(float *c, size_t ldc, tinygpt__view a, cons
     }
 }
 
+/* The K passes of tinygpt__matmul_blocked: K in equal passes of at most KC
+   (768 as 2 x 384, not 512 + 256). */
+static int tinygpt__kstep(int K)
+{
+    int passes = (K + TINYGPT__KC - 1) / TINYGPT__KC;
+    return (K + passes - 1) / passes;
+}
+
 /* The blocked product on one thread: C[M,N] (+)= A[M,K] B[K,N] (+ bias[N]
    on every row, if not NULL, added with the last pass over K), C's rows ldc
    apart; a_sums[M], if not NULL, += A's row sums; `work`:
@@ -4252,8 +4320,7 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
     int jc, pc;
     for (jc = 0; jc < N; jc += TINYGPT__NC) {
         int nc = N - jc < TINYGPT__NC ? N - jc : TINYGPT__NC;
-        /* K in equal passes of at most KC (768 as 2 x 384, not 512 + 256) */
-        int passes = (K + TINYGPT__KC - 1) / TINYGPT__KC, kstep = (K + passes - 1) / passes;
+        int kstep = tinygpt__kstep(K);
         for (pc = 0; pc < K; pc += kstep) {
             int kc = K - pc < kstep ? K - pc : kstep;
             tinygpt__view apart = a;
@@ -4334,6 +4401,74 @@ static void tinygpt__matmul(float *c, tinygpt__view a, tinygpt__view b, int M, i
                             int accumulate, float *work, int threads)
 {
     tinygpt__matmul_sums(c, a, b, NULL, NULL, M, N, K, accumulate, work, threads);
+}
+
+/* A weight matrix W [OC, IC] packed once for the products that read it as
+   B = W^T (tinygpt__linear_forward's): column block by column block, pass by
+   pass over IC as tinygpt__matmul_blocked splits them, each panel as
+   tinygpt__pack_b leaves it. The sampling prefill, a forward per token once
+   the window slides, would otherwise pack every weight again for every token. */
+static size_t tinygpt__packed_weight_size(int OC, int IC)
+{
+    size_t total = 0;
+    int jc;
+    for (jc = 0; jc < OC; jc += TINYGPT__NC)
+        total += tinygpt__packed_b_size(OC - jc < TINYGPT__NC ? OC - jc : TINYGPT__NC, IC);
+    return total;
+}
+
+static void tinygpt__pack_weight(float *dst, const float *w, int OC, int IC)
+{
+    tinygpt__view b;
+    int jc, pc, kstep = tinygpt__kstep(IC);
+    b.p = w; b.rs = 1; b.cs = (size_t)IC;  /* B(k, j) = W[j, k] */
+    for (jc = 0; jc < OC; jc += TINYGPT__NC) {
+        int nc = OC - jc < TINYGPT__NC ? OC - jc : TINYGPT__NC;
+        for (pc = 0; pc < IC; pc += kstep) {
+            int kc = IC - pc < kstep ? IC - pc : kstep;
+            tinygpt__pack_b(dst, b, pc, kc, jc, nc);
+            dst += tinygpt__packed_b_size(nc, kc);
+        }
+    }
+}
+
+/* out[N,OC] = inp[N,IC] W^T + bias with W packed by tinygpt__pack_weight
+   into wp: tinygpt__linear_forward's sums in the same passes, so the same
+   bits. Fewer rows than MR take its row path, on W itself. The threads split
+   the columns at NR. */
+static void tinygpt__linear_forward_packed(float *out, const float *inp, const float *w, const float *wp,
+                                           const float *bias, int N, int IC, int OC, float *work, int threads)
+{
+    int parts = (OC + TINYGPT_NR - 1) / TINYGPT_NR, kstep = tinygpt__kstep(IC), t;
+    size_t slice = tinygpt__matmul_work_size_for(1, OC, IC);
+    if (N < TINYGPT_MR) {
+        tinygpt__linear_forward(out, inp, w, bias, N, IC, OC, work, threads);
+        return;
+    }
+    threads = TINYGPT__PAR_FMA((double)N * OC * IC, threads);
+    if (threads < 1) threads = 1;
+    if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
+    if (threads > parts) threads = parts;
+    TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
+        int lo = t * parts / threads * TINYGPT_NR, hi = (t + 1) * parts / threads * TINYGPT_NR, jc, pc;
+        const float *panel = wp;
+        float *ap = tinygpt__align64(work + (size_t)t * slice);
+        tinygpt__view a;
+        if (hi > OC) hi = OC;
+        for (jc = 0; jc < OC; jc += TINYGPT__NC) {
+            int nc = OC - jc < TINYGPT__NC ? OC - jc : TINYGPT__NC;
+            int j0 = lo > jc ? lo : jc, j1 = hi < jc + nc ? hi : jc + nc;
+            for (pc = 0; pc < IC; pc += kstep) {
+                int kc = IC - pc < kstep ? IC - pc : kstep;
+                a.p = inp + pc; a.rs = (size_t)IC; a.cs = 1;
+                if (j0 < j1)  /* slivers are kc * NR floats apart, and j0 - jc is a multiple of NR */
+                    tinygpt__matmul_packed_b(out + j0, (size_t)OC, a, panel + (size_t)(j0 - jc) * kc, (size_t)kc,
+                                             bias && pc + kc == IC ? bias + j0 : NULL, N, j1 - j0, kc, pc > 0, ap,
+                                             TINYGPT__A_FULL, 0, NULL);
+                panel += tinygpt__packed_b_size(nc, kc);
+            }
+        }
+    });
 }
 
 /* LayerNorm sums a row in TINYGPT__LANES interleaved partial sums: one

@@ -702,6 +702,35 @@ static void test_ops_threads(trng *r)
     free(s1); free(s2); free(t1); free(t2); free(m1); free(m2); free(r1); free(r2); free(work2); free(tok); free(tgt);
 }
 
+/* The sampling prefill's linear with its weights packed once
+   (tinygpt__pack_weight) gives the bits of tinygpt__linear_forward, at 1 and
+   2 threads: fewer rows than a tile, one and several passes over IC, and more
+   than one column block (OC past TINYGPT__NC). */
+static void test_op_linear_packed(trng *r)
+{
+    int shapes[5][3] = {{5, 24, 40}, {127, 256, 768}, {127, 1100, 70}, {7, 600, TINYGPT__NC + 40}, {13, 9, 3}};
+    float *work = falloc(tinygpt__matmul_work_size(2));
+    int k, th;
+    printf("  linear with packed weights\n");
+    for (k = 0; k < 5; k++) {
+        int N = shapes[k][0], IC = shapes[k][1], OC = shapes[k][2];
+        float *x = falloc((size_t)N * IC), *w = falloc((size_t)OC * IC), *b = falloc((size_t)OC);
+        float *wp = falloc(tinygpt__packed_weight_size(OC, IC)), *o1 = falloc((size_t)N * OC), *o2 = falloc((size_t)N * OC);
+        fill_normal(x, (size_t)N * IC, 1, 0, r);
+        fill_normal(w, (size_t)OC * IC, 0.3f, 0, r);
+        fill_normal(b, (size_t)OC, 1, 0, r);
+        tinygpt__pack_weight(wp, w, OC, IC);
+        for (th = 1; th <= 2; th++) {
+            tinygpt__linear_forward(o1, x, w, b, N, IC, OC, work, th);
+            tinygpt__linear_forward_packed(o2, x, w, wp, b, N, IC, OC, work, th);
+            EXPECTF(memcmp(o1, o2, (size_t)N * OC * sizeof(float)) == 0,
+                    "packed linear N=%d IC=%d OC=%d, %d thread(s): not the unpacked bits", N, IC, OC, th);
+        }
+        free(x); free(w); free(b); free(wp); free(o1); free(o2);
+    }
+    free(work);
+}
+
 void test_ops(void)
 {
     trng r;
@@ -709,6 +738,7 @@ void test_ops(void)
     test_op_linear(5, 7, 6, 1, &r);
     test_op_linear(9, 20, 33, 1, &r);
     test_op_linear(3, 4, 5, 0, &r);
+    test_op_linear_packed(&r);
     test_op_layernorm(4, 10, &r);
     test_op_gelu(&r);
     test_op_gelu_accuracy();
