@@ -1729,7 +1729,7 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
                 if (p > 0.0f)
                     for (s = 0; s < np; s++) wr[s] = pr[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
                 else
-                    memcpy(wr, pr, (size_t)np * sizeof(float));
+                    memcpy(wr, pr, tinygpt__att_pad((size_t)t + 1) * sizeof(float));
                 for (s = np; s < r1; s++) wr[s] = 0.0f;
             }
             wv.p = w; wv.rs = (size_t)ld; wv.cs = 1;
