@@ -283,7 +283,9 @@ typedef struct tinygpt_sampler {
    = N (2 <= N <= block_size) a full window instead drops its oldest N tokens
    at once, and the next N tokens reuse one rebuild: each then sees between
    block_size - N + 1 and block_size tokens (fewer than the exact slide gives),
-   for about N times fewer rebuilds. */
+   for about N times fewer rebuilds. A call whose window will slide, on a model
+   that is not a view, holds the layers' weights packed once for the
+   rebuilds' products: a copy as large as those weights, freed on return. */
 
 /* temperature 0.8, top_k 40, top_p 1, slide 1 (exact), rng seeded with `seed`. */
 TINYGPT_DEF tinygpt_sampler tinygpt_sampler_default(uint64_t seed);
