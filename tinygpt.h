@@ -4335,6 +4335,16 @@ static void tinygpt__matmul_blocked(float *c, size_t ldc, tinygpt__view a, tinyg
     }
 }
 
+/* Threads for a product of fma multiply-adds split into `parts` shares:
+   one below TINYGPT__PAR_FMA, never more than the shares. */
+static int tinygpt__matmul_threads(double fma, int parts, int threads)
+{
+    threads = TINYGPT__PAR_FMA(fma, threads);
+    if (threads < 1) threads = 1;
+    if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
+    return threads > parts ? parts : threads;
+}
+
 /* C[M,N] = A[M,K] B[K,N] (or += when accumulate) (+ bias[N] on every row,
    if not NULL), C row-major with row stride N; tinygpt__matmul without a
    bias. Every product in the model, forward and backward, comes here;
@@ -4357,10 +4367,7 @@ static void tinygpt__matmul_sums(float *c, tinygpt__view a, tinygpt__view b, con
     int by_cols = M < N, t;
     int parts = by_cols ? (N + TINYGPT_NR - 1) / TINYGPT_NR : (M + TINYGPT_MR - 1) / TINYGPT_MR;
     size_t slice = tinygpt__matmul_work_size_for(1, N, K);
-    threads = TINYGPT__PAR_FMA((double)M * N * K, threads);
-    if (threads < 1) threads = 1;
-    if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
-    if (threads > parts) threads = parts;
+    threads = tinygpt__matmul_threads((double)M * N * K, parts, threads);
     if (K == 0) {
         if (!accumulate) memset(c, 0, (size_t)M * N * sizeof(float));
         return;
@@ -4447,10 +4454,7 @@ static void tinygpt__linear_forward_packed(float *out, const float *inp, const f
         tinygpt__linear_forward(out, inp, w, bias, N, IC, OC, work, threads);
         return;
     }
-    threads = TINYGPT__PAR_FMA((double)N * OC * IC, threads);
-    if (threads < 1) threads = 1;
-    if (threads > TINYGPT__MAX_THREADS) threads = TINYGPT__MAX_THREADS;
-    if (threads > parts) threads = parts;
+    threads = tinygpt__matmul_threads((double)N * OC * IC, parts, threads);
     TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
         int lo = t * parts / threads * TINYGPT_NR, hi = (t + 1) * parts / threads * TINYGPT_NR, jc, pc;
         const float *panel = wp;
