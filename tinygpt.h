@@ -1672,15 +1672,16 @@ static void tinygpt__softmax_row(float *probs, float *buf, int n, float scale)
 /* One query row of causal attention, as the sampling cache runs it (no
    dropout): row[s] = q.k_s for s <= t (keys transposed: k_s[d] at kt[d*ldk +
    s]), their softmax, then y = sum over s <= t of w[s] v_s (value s at v +
-   s*ldv). row holds tinygpt__att_pad(t + 1) floats. The forward computes
-   every element with the same sums in the same order, so the two agree
-   exactly. */
+   s*ldv). row holds, and each key row has, tinygpt__att_pad(t + 1) floats:
+   the scores are computed padded, whole vectors with no scalar tail (the
+   softmax ignores the padding). The forward computes every element with the
+   same sums in the same order, so the two agree exactly. */
 static void tinygpt__attention_row(float *y, float *row, const float *q, const float *kt, size_t ldk,
                                    const float *v, size_t ldv, int t, int hs, float scale)
 {
-    int d, s;
-    for (s = 0; s <= t; s++) row[s] = 0.0f;
-    tinygpt__axpy_rows(row, q, kt, ldk, hs, t + 1);
+    int d, s, np = (int)tinygpt__att_pad((size_t)t + 1);
+    for (s = 0; s < np; s++) row[s] = 0.0f;
+    tinygpt__axpy_rows(row, q, kt, ldk, hs, np);
     tinygpt__softmax_row(row, row, t + 1, scale);
     for (d = 0; d < hs; d++) y[d] = 0.0f;
     tinygpt__axpy_rows(y, row, v, ldv, t + 1, hs);
@@ -1833,34 +1834,40 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
    changes and the cache is rebuilt by a prefill forward. It holds `cap`
    positions: the longest the window gets in this call, at most block_size. */
 typedef struct {
-    float *kt;                 /* [L, C, cap]: keys, transposed as attention_row takes them */
-    float *v;                  /* [L, cap, C]: values */
+    float *kt;                 /* [L, C, ldk]: keys, transposed as attention_row takes them */
+    float *v;                  /* [L, H, cap, C/H]: values, each head's in one run */
+    size_t ldk;                /* tinygpt__att_pad(cap): a key row's length, zeros past cap */
     float *x, *ln, *qkv, *atty, *branch, *fc, *gelu, *att, *logits;  /* one row */
     float *mean, *rstd;        /* a LayerNorm's statistics of that row */
     int    n, cap;             /* positions cached, positions it can hold */
 } tinygpt__kv_cache;
 
-/* Floats of a cache of cap positions: the keys and values of every layer,
-   then the row buffers. L*cap*2C is not bounded by the parameter count (L =
-   cap = 65536, C = 1 wraps a 32-bit size_t), so it is checked; the row is,
-   by V*C, T*C and C*C. */
-static size_t tinygpt__kv_cache_floats(const tinygpt_config *cfg, int cap, size_t *kv, int *ok)
+/* Floats of a cache of cap positions: the keys of every layer (rows padded
+   to tinygpt__att_pad(cap)), *keys of them, then the values, *kv floats in
+   all, then the row buffers. L*cap*2C is not bounded by the parameter count
+   (L = cap = 65536, C = 1 wraps a 32-bit size_t), so it is checked; the row
+   is, by V*C, T*C and C*C. */
+static size_t tinygpt__kv_cache_floats(const tinygpt_config *cfg, int cap, size_t *keys, size_t *kv, int *ok)
 {
-    size_t C = (size_t)cfg->n_embd;
-    *kv = tinygpt__mul(tinygpt__mul((size_t)cfg->n_layer, (size_t)cap, ok), 2 * C, ok);
-    return tinygpt__add(*kv, 15 * C + tinygpt__att_pad((size_t)cap) + (size_t)cfg->vocab_size + 2, ok);
+    size_t LC = tinygpt__mul((size_t)cfg->n_layer, (size_t)cfg->n_embd, ok);
+    *keys = tinygpt__mul(LC, tinygpt__att_pad((size_t)cap), ok);
+    *kv = tinygpt__add(*keys, tinygpt__mul(LC, (size_t)cap, ok), ok);
+    return tinygpt__add(*kv, 15 * (size_t)cfg->n_embd + tinygpt__att_pad((size_t)cap) + (size_t)cfg->vocab_size + 2,
+                        ok);
 }
 
 static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg, int cap)
 {
-    size_t C = (size_t)cfg->n_embd, T = (size_t)cap, kv;
+    size_t C = (size_t)cfg->n_embd, T = (size_t)cap, keys, kv;
     int ok = 1;
-    size_t total = tinygpt__kv_cache_floats(cfg, cap, &kv, &ok);
+    size_t total = tinygpt__kv_cache_floats(cfg, cap, &keys, &kv, &ok);
     memset(kc, 0, sizeof *kc);
     kc->kt = ok ? tinygpt__alloc_floats(total) : NULL;
     if (!kc->kt) return -1;
+    memset(kc->kt, 0, keys * sizeof(float));  /* the padding attention_row reads */
     kc->cap = cap;
-    kc->v = kc->kt + kv / 2;
+    kc->ldk = tinygpt__att_pad(T);
+    kc->v = kc->kt + keys;
     kc->x = kc->kt + kv;
     kc->ln = kc->x + C;
     kc->qkv = kc->ln + C;
@@ -1882,13 +1889,16 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
 static void tinygpt__attention_cached(float *out, float *att, tinygpt__kv_cache *kc, int l, const float *qkv,
                                       int C, int H)
 {
-    int hs = C / H, T = kc->cap, pos = kc->n, h, i;
-    float *kt = kc->kt + (size_t)l * C * T, *v = kc->v + (size_t)l * T * C;
-    for (i = 0; i < C; i++) kt[(size_t)i * T + pos] = qkv[C + i];
-    memcpy(v + (size_t)pos * C, qkv + 2 * C, (size_t)C * sizeof(float));
-    for (h = 0; h < H; h++)
-        tinygpt__attention_row(out + (size_t)h * hs, att, qkv + (size_t)h * hs, kt + (size_t)h * hs * T,
-                               (size_t)T, v + (size_t)h * hs, (size_t)C, pos, hs, 1.0f / sqrtf((float)hs));
+    int hs = C / H, pos = kc->n, h, i;
+    size_t ldk = kc->ldk;
+    float *kt = kc->kt + (size_t)l * C * ldk, *v = kc->v + (size_t)l * kc->cap * C;
+    for (i = 0; i < C; i++) kt[(size_t)i * ldk + pos] = qkv[C + i];
+    for (h = 0; h < H; h++) {
+        float *vh = v + (size_t)h * kc->cap * hs;
+        memcpy(vh + (size_t)pos * hs, qkv + 2 * C + (size_t)h * hs, (size_t)hs * sizeof(float));
+        tinygpt__attention_row(out + (size_t)h * hs, att, qkv + (size_t)h * hs, kt + (size_t)h * hs * ldk,
+                               ldk, vh, (size_t)hs, pos, hs, 1.0f / sqrtf((float)hs));
+    }
 }
 
 /* Mean cross-entropy of logits [N,V] against targets [N]; the rows' losses
@@ -2692,11 +2702,28 @@ TINYGPT_DEF int tinygpt_evaluate_tokens(tinygpt_model *model, const int32_t *tok
 
 typedef struct { float value; int32_t id; } tinygpt__candidate;
 
-static int tinygpt__candidate_cmp(const void *pa, const void *pb)
+/* Whether a goes before b: higher value first; ties: lower id first, as greedy does. */
+static int tinygpt__candidate_before(const tinygpt__candidate *a, const tinygpt__candidate *b)
 {
-    const tinygpt__candidate *a = (const tinygpt__candidate *)pa, *b = (const tinygpt__candidate *)pb;
-    if (a->value != b->value) return a->value > b->value ? -1 : 1;
-    return a->id < b->id ? -1 : a->id > b->id;  /* ties: lower id first, as greedy does */
+    return a->value != b->value ? a->value > b->value : a->id < b->id;
+}
+
+/* Shell sort of the candidates into that order, the comparison inline (a
+   qsort calls its comparator through a pointer: for 65 characters that was
+   1.5% of a cached token). The order is total, so it is the one any sort
+   gives. Gaps: Ciura's, then 2.25 times the last. */
+static void tinygpt__sort_candidates(tinygpt__candidate *c, int n)
+{
+    int gaps[40] = {1, 4, 10, 23, 57, 132, 301, 701}, ng = 8, g, i, j;
+    while (ng < 40 && gaps[ng - 1] < n / 3) { gaps[ng] = (int)(gaps[ng - 1] * 2.25); ng++; }
+    for (g = ng - 1; g >= 0; g--) {
+        int gap = gaps[g];
+        for (i = gap; i < n; i++) {
+            tinygpt__candidate t = c[i];
+            for (j = i; j >= gap && tinygpt__candidate_before(&t, &c[j - gap]); j -= gap) c[j] = c[j - gap];
+            c[j] = t;
+        }
+    }
 }
 
 /* One draw from logits [V]; cand holds V entries of scratch. */
@@ -2711,7 +2738,7 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
         return best;
     }
     for (i = 0; i < V; i++) { cand[i].value = logits[i]; cand[i].id = i; }
-    qsort(cand, (size_t)V, sizeof *cand, tinygpt__candidate_cmp);
+    tinygpt__sort_candidates(cand, V);
     k = (top_k == 0 || top_k > V) ? V : top_k;
     maxv = cand[0].value;
     /* scale the differences, not the logits: a tiny temperature must not overflow */
@@ -2738,15 +2765,15 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
 static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *model, int n)
 {
     const tinygpt_config *cfg = &model->config;
-    size_t C = (size_t)cfg->n_embd, T = (size_t)kc->cap;
-    int l, t;
+    size_t C = (size_t)cfg->n_embd, T = (size_t)kc->cap, ldk = kc->ldk, hs = C / (size_t)cfg->n_head, c;
+    int l, t, h;
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer_acts la = tinygpt__layer_acts_at(model->acts, cfg, l);
         for (t = 0; t < n; t++) {
             const float *k = la.qkv + (size_t)t * 3 * C + C;
-            size_t c;
-            for (c = 0; c < C; c++) kc->kt[((size_t)l * C + c) * T + t] = k[c];
-            memcpy(kc->v + ((size_t)l * T + t) * C, k + C, C * sizeof(float));
+            for (c = 0; c < C; c++) kc->kt[((size_t)l * C + c) * ldk + t] = k[c];
+            for (h = 0; h < cfg->n_head; h++)
+                memcpy(kc->v + (size_t)l * C * T + ((size_t)h * T + t) * hs, k + C + h * hs, hs * sizeof(float));
         }
     }
     kc->n = n;
@@ -3331,7 +3358,7 @@ TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t
     tinygpt_config cfg;
     tinygpt_train_config tc;
     uint32_t flags = 0;
-    size_t expected = 0, V, cap, total, kv;
+    size_t expected = 0, V, cap, total, keys, kv;
     int ok = 1;
     if (!d || len < TINYGPT__HEADER_SIZE + 4 || tinygpt__read_header(d, &cfg, &tc, &flags, &expected, NULL)) return 0;
     V = (size_t)cfg.vocab_size;
@@ -3342,8 +3369,8 @@ TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t
     /* tinygpt_generate: the window, the sampler's candidates, the cache (tinygpt__kv_cache_alloc) */
     total = tinygpt__add(total, tinygpt__mul(sizeof(int32_t), cap, &ok), &ok);
     total = tinygpt__add(total, tinygpt__mul(sizeof(tinygpt__candidate), V, &ok), &ok);
-    total = tinygpt__add(total, tinygpt__mul(sizeof(float), tinygpt__kv_cache_floats(&cfg, (int)cap, &kv, &ok), &ok),
-                         &ok);
+    total = tinygpt__add(total, tinygpt__mul(sizeof(float), tinygpt__kv_cache_floats(&cfg, (int)cap, &keys, &kv, &ok),
+                                             &ok), &ok);
     return ok ? total : 0;
 }
 

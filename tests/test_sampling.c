@@ -166,6 +166,37 @@ static void test_slide(trng *r)
     tinygpt_model_free(&m);
 }
 
+/* The candidates' order against qsort with the same rule: many ties (values
+   from a few levels), lengths around each gap of the shell sort. */
+static int reference_before(const void *pa, const void *pb)
+{
+    const tinygpt__candidate *a = (const tinygpt__candidate *)pa, *b = (const tinygpt__candidate *)pb;
+    if (a->value != b->value) return a->value > b->value ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+static void test_candidate_order(trng *r)
+{
+    static const int lengths[] = {0, 1, 2, 3, 4, 5, 9, 10, 11, 24, 65, 133, 700, 702, 3000};
+    tinygpt__candidate *got = (tinygpt__candidate *)malloc(2 * 3000 * sizeof *got), *want = got + 3000;
+    int li, i, bad = 0;
+    if (!EXPECT(got != NULL)) return;
+    for (li = 0; li < (int)(sizeof lengths / sizeof lengths[0]); li++) {
+        int n = lengths[li], levels = li % 2 ? 5 : 100000;
+        for (i = 0; i < n; i++) {
+            want[i].value = (float)trng_below(r, levels) - 0.5f * (float)levels;
+            want[i].id = i;
+        }
+        memcpy(got, want, (size_t)n * sizeof *got);
+        qsort(want, (size_t)n, sizeof *want, reference_before);
+        tinygpt__sort_candidates(got, n);
+        for (i = 0; i < n; i++)
+            if (got[i].id != want[i].id || got[i].value != want[i].value) { bad++; break; }
+    }
+    EXPECTF(bad == 0, "sampling candidates: %d of the lengths sorted differently from qsort", bad);
+    free(got);
+}
+
 void test_sampling(void)
 {
     tinygpt_model m = zero_model;
@@ -179,6 +210,7 @@ void test_sampling(void)
     trng r;
     cb_state cb;
     trng_seed(&r, 31);
+    test_candidate_order(&r);
     if (make_model(&m, "hello world, hello tinygpt. ", T, 1, 2, 16, &tc)) return;
     V = m.config.vocab_size;
     randomize_params(&m, 0.3f, &r);
