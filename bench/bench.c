@@ -747,8 +747,24 @@ static double bench_read_rate(const float *p, size_t n, double min_s)
     return (double)n * sizeof(float) * k / (bench_now() - t0);
 }
 
+/* Bytes a cached token reads, on average over a call that starts from ctx
+   tokens and adds n_new: every parameter but the embedding rows of other
+   characters and other positions, and the cached keys and values of each
+   layer (2C floats per position already in the window, itself included). */
+static double bench_cached_token_bytes(const tinygpt_model *model, int ctx, int n_new, double *kv_bytes)
+{
+    const tinygpt_config *c = &model->config;
+    double C = c->n_embd, params = (double)model->num_params - C * (c->vocab_size - 1) - C * (c->block_size - 1);
+    double first = ctx + 1, last = ctx + n_new - 1;  /* the window of the first and of the last cached step */
+    if (last > c->block_size) last = c->block_size;
+    if (first > last) first = last;
+    *kv_bytes = sizeof(float) * c->n_layer * 2.0 * C * 0.5 * (first + last);
+    return sizeof(float) * params + *kv_bytes;
+}
+
 typedef struct {
     double tokens_per_s;
+    double token_bytes, kv_bytes;  /* with the memory rate: bench_cached_token_bytes of the call */
     int n_new, calls;
     double read_rate;  /* with the memory rate: median bytes/s of bench_read_rate over the parameters */
     double share;      /* median over runs of tokens/s over what that run's memory rate allows */
@@ -771,7 +787,7 @@ static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new,
     double *rate = t + reps, *share = rate + reps;
     int rep, k, cap = 4096;
     r.tokens_per_s = -1.0;
-    r.read_rate = r.share = 0.0;
+    r.read_rate = r.share = r.token_bytes = r.kv_bytes = 0.0;
     r.calls = 1;
     tinygpt_rng_seed(&data, 11);
     bench_random_tokens(context, (size_t)ctx, &data);
@@ -797,9 +813,9 @@ static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new,
             t[rep] += dt;
         }
         if (memory_rate) {
-            double bytes = (double)model->num_params * sizeof(float);
+            r.token_bytes = bench_cached_token_bytes(model, ctx, n_new, &r.kv_bytes);
             rate[rep] = bench_read_rate(model->params, model->num_params, min_s);
-            share[rep] = (double)n_new * r.calls / t[rep] / (rate[rep] / bytes);
+            share[rep] = (double)n_new * r.calls / t[rep] / (rate[rep] / r.token_bytes);
         }
     }
     r.tokens_per_s = (double)n_new * r.calls / bench_median(t, reps);
@@ -1174,11 +1190,15 @@ int main(int argc, char **argv)
         printf("   with KV cache: n/a: this tinygpt.h has no cache switch (see KV CACHE SPOT in bench.c)\n");
     }
     if (gen_cached[1].read_rate > 0.0) {
-        printf("   memory: a cached token streams all %.1f MiB of parameters. A plain one-pass sum over them,\n"
-               "   run after each timed run, went at %.1f GB/s (median), %.0f tokens/s at that rate; the cached\n"
-               "   growing row ran at %.0f%% of its own run's rate (median over runs; four streams at once can\n"
-               "   beat one pass when the shared L3 cache is busy)\n",
-               bench_mib(param_bytes), gen_cached[1].read_rate * 1e-9, gen_cached[1].read_rate / param_bytes,
+        printf("   memory: a cached token of the growing row reads %.2f MiB: the %.1f MiB of parameters but the\n"
+               "   embedding rows of other characters and positions, and the cached keys and values of the\n"
+               "   positions before it (%.2f MiB on average). A plain one-pass sum over the parameters, run after\n"
+               "   each timed run, went at %.1f GB/s (median), %.0f tokens/s at that rate; the cached growing row\n"
+               "   ran at %.0f%% of its own run's rate (median over runs; four streams at once can beat one pass\n"
+               "   when the shared L3 cache is busy)\n",
+               bench_mib(gen_cached[1].token_bytes), bench_mib(param_bytes),
+               bench_mib(gen_cached[1].kv_bytes),
+               gen_cached[1].read_rate * 1e-9, gen_cached[1].read_rate / gen_cached[1].token_bytes,
                100.0 * gen_cached[1].share);
     }
     printf("   int8 weights (tinygpt_save_int8, read in place by tinygpt_load_view, %.1f MiB): ",
