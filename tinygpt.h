@@ -431,7 +431,15 @@ typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 2
    twenty one-row ops per token through the ops that use this. */
 #define TINYGPT__FOR(nthreads, ...) \
     do { if ((nthreads) > 1) { TINYGPT__PARALLEL_FOR(nthreads) __VA_ARGS__; } else { __VA_ARGS__; } } while (0)
+/* The same, with the iterations handed out one at a time as threads come
+   free: a woken thread starts tens of microseconds after the caller, which
+   meanwhile takes more of the iterations instead of waiting at the end. */
+#define TINYGPT__FOR_DYNAMIC(nthreads, ...) \
+    do { if ((nthreads) > 1) { \
+        TINYGPT__PRAGMA(omp parallel for schedule(dynamic, 1) num_threads(nthreads)) __VA_ARGS__; \
+    } else { __VA_ARGS__; } } while (0)
 #else
+#define TINYGPT__FOR_DYNAMIC(nthreads, ...) do { (void)(nthreads); __VA_ARGS__; } while (0)
 #define TINYGPT__PARALLEL_FOR(nthreads)
 #define TINYGPT__FOR(nthreads, ...) do { (void)(nthreads); __VA_ARGS__; } while (0)
 #endif
@@ -4475,17 +4483,18 @@ static void tinygpt__pack_weight(float *dst, const float *w, int OC, int IC)
 static void tinygpt__linear_forward_packed(float *out, const float *inp, const float *w, const float *wp,
                                            const float *bias, int N, int IC, int OC, float *work, int threads)
 {
-    int parts = (OC + TINYGPT_NR - 1) / TINYGPT_NR, kstep = tinygpt__kstep(IC), t;
+    int parts = (OC + TINYGPT_NR - 1) / TINYGPT_NR, kstep = tinygpt__kstep(IC), t, chunks;
     size_t slice = tinygpt__matmul_work_size_for(1, OC, IC);
     if (N < TINYGPT_MR) {
         tinygpt__linear_forward(out, inp, w, bias, N, IC, OC, work, threads);
         return;
     }
     threads = tinygpt__matmul_threads((double)N * OC * IC, parts, threads);
-    TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
-        int lo = t * parts / threads * TINYGPT_NR, hi = (t + 1) * parts / threads * TINYGPT_NR, jc, pc;
+    chunks = threads > 1 ? (parts < 4 * threads ? parts : 4 * threads) : 1;
+    TINYGPT__FOR_DYNAMIC(threads, for (t = 0; t < chunks; t++) {
+        int lo = t * parts / chunks * TINYGPT_NR, hi = (t + 1) * parts / chunks * TINYGPT_NR, jc, pc;
         const float *panel = wp;
-        float *ap = tinygpt__align64(work + (size_t)t * slice);
+        float *ap = tinygpt__align64(tinygpt__thread_scratch(work, slice));
         tinygpt__view a;
         if (hi > OC) hi = OC;
         for (jc = 0; jc < OC; jc += TINYGPT__NC) {
