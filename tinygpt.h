@@ -2155,6 +2155,7 @@ typedef struct {
     float p;                    /* dropout (0 when not training) */
     uint64_t seed;              /* the forward's dropout seed (tinygpt__site_seed) */
     int qkv_only;               /* stop after qkv: the prefill's last layer needs only its keys and values */
+    int qkv_given;              /* start at attention: the row's qkv is in place (tinygpt__kv_cache_finish) */
     const float *packed;        /* non-NULL: every layer's weights packed (tinygpt__pack_layers), the prefill's */
 } tinygpt__attend;
 
@@ -2209,9 +2210,12 @@ static void tinygpt__block_forward(const tinygpt__layer_acts *la, float *branch,
     const float *pk = at->packed ? at->packed + (size_t)l * tinygpt__packed_layer_offset(C, 4) : NULL;
 #define TINYGPT__PACKED(which) (pk ? pk + tinygpt__packed_layer_offset(C, which) : NULL)
     /* x = x + dropout(proj(attention(ln1(x)))) */
-    tinygpt__layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, la->resid_in, pw->ln1_w, pw->ln1_b, N, C, threads);
-    tinygpt__block_linear(la->qkv, la->ln1, pw->qkv_w, TINYGPT__PACKED(0), q8 ? q8 + 2 : NULL, pw->qkv_b, row, N, C,
-                          3 * C, work, threads);
+    if (!at->qkv_given) {
+        tinygpt__layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, la->resid_in, pw->ln1_w, pw->ln1_b, N, C,
+                                   threads);
+        tinygpt__block_linear(la->qkv, la->ln1, pw->qkv_w, TINYGPT__PACKED(0), q8 ? q8 + 2 : NULL, pw->qkv_b, row, N, C,
+                              3 * C, work, threads);
+    }
     if (at->qkv_only) return;
     if (row)
         tinygpt__attention_cached(la->atty, la->att, at->cache, l, la->qkv, C, H);
@@ -2323,6 +2327,7 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     tinygpt__dropout_forward(a->resid, a->resid, NC, p, tinygpt__site_seed(a->dropout_seed, 0), threads);
     at.B = B;
     at.T = T;
+    at.qkv_given = 0;
     at.scratch = a->attn_scratch;
     at.cache = NULL;
     at.p = p;
@@ -2788,16 +2793,17 @@ static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *m
 }
 
 
-/* The forward of one token at position kc->n, attending to the cached
-   positions: the embedding, then tinygpt__block_forward on one row per
-   layer, then the head. Leaves the logits in kc->logits and the token's key
-   and value in the cache. In an int8 view the matrices are read from the
-   image's int8 rows (names->q8, tensors in checkpoint order: wte, wpe, then
-   12 per layer, then lnf and lm_head). */
-static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *model, int32_t token)
+/* Layers first..L-1 and the head for one token at position kc->n, its
+   residual stream in kc->x (with qkv_given, layer first's qkv row in
+   kc->qkv), attending to the cached positions: tinygpt__block_forward on one
+   row per layer. Leaves the logits in kc->logits and the token's key and
+   value in the cache. In an int8 view the matrices are read from the image's
+   int8 rows (names->q8, tensors in checkpoint order: wte, wpe, then 12 per
+   layer, then lnf and lm_head). */
+static void tinygpt__kv_cache_layers(tinygpt__kv_cache *kc, const tinygpt_model *model, int first, int qkv_given)
 {
     const tinygpt_config *cfg = &model->config;
-    int C = cfg->n_embd, pos = kc->n, l, i;
+    int C = cfg->n_embd, l;
     tinygpt__globals w = model->names->params;
     const tinygpt__qmat *q8 = model->names->q8;
     tinygpt__layer_acts la;
@@ -2814,18 +2820,48 @@ static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *m
     la.atty = kc->atty;
     la.fc = kc->fc;
     la.gelu = kc->gelu;
+    for (l = first; l < cfg->n_layer; l++) {
+        at.qkv_given = qkv_given && l == first;
+        tinygpt__block_forward(&la, kc->branch, &model->names->param_layer[l], q8 ? q8 + 2 + (size_t)l * 12 : NULL, l,
+                               &at, 1, C, cfg->n_head, NULL, 1);
+    }
+    tinygpt__head_forward(kc->logits, kc->ln, kc->mean, kc->rstd, kc->x, &w,
+                          q8 ? q8 + 2 + 12 * (size_t)cfg->n_layer + 2 : NULL, 1, 1, C, cfg->vocab_size, NULL, 1);
+    kc->n++;
+}
+
+/* The forward of one token at position kc->n through the cache: its
+   embedding, then every layer (tinygpt__kv_cache_layers). */
+static void tinygpt__kv_cache_step(tinygpt__kv_cache *kc, const tinygpt_model *model, int32_t token)
+{
+    const tinygpt__qmat *q8 = model->names->q8;
+    const float *wte = model->names->params.wte, *wpe = model->names->params.wpe;
+    int C = model->config.n_embd, pos = kc->n, i;
     if (q8) {
         const signed char *e = q8[0].q + (size_t)token * C, *p = q8[1].q + (size_t)pos * C;
         for (i = 0; i < C; i++) kc->x[i] = q8[0].scale[token] * (float)e[i] + q8[1].scale[pos] * (float)p[i];
     } else {
-        for (i = 0; i < C; i++) kc->x[i] = w.wte[(size_t)token * C + i] + w.wpe[(size_t)pos * C + i];
+        for (i = 0; i < C; i++) kc->x[i] = wte[(size_t)token * C + i] + wpe[(size_t)pos * C + i];
     }
-    for (l = 0; l < cfg->n_layer; l++)
-        tinygpt__block_forward(&la, kc->branch, &model->names->param_layer[l], q8 ? q8 + 2 + (size_t)l * 12 : NULL, l,
-                               &at, 1, C, cfg->n_head, NULL, 1);
-    tinygpt__head_forward(kc->logits, kc->ln, kc->mean, kc->rstd, kc->x, &w,
-                          q8 ? q8 + 2 + 12 * (size_t)cfg->n_layer + 2 : NULL, 1, 1, C, cfg->vocab_size, NULL, 1);
-    kc->n++;
+    tinygpt__kv_cache_layers(kc, model, 0, 0);
+}
+
+/* After a prefill forward over all n tokens of the window (the last layer
+   only up to its qkv): caches positions 0..n-1, and takes the newest token,
+   whose rows the prefill has computed through the last layer's qkv, through
+   the rest of the last layer and the head against the cache. The newest
+   token so shares the prefill's products instead of reading every weight
+   again on its own. */
+static void tinygpt__kv_cache_prefilled(tinygpt__kv_cache *kc, const tinygpt_model *model, int n)
+{
+    const tinygpt_config *cfg = &model->config;
+    size_t C = (size_t)cfg->n_embd, last = (size_t)n - 1;
+    tinygpt__layer_acts la = tinygpt__layer_acts_at(model->acts, cfg, cfg->n_layer - 1);
+    tinygpt__kv_cache_fill(kc, model, n);
+    kc->n = n - 1;  /* the newest token's step appends its key and value (the same) again */
+    memcpy(kc->x, la.resid_in + last * C, C * sizeof(float));
+    memcpy(kc->qkv, la.qkv + last * 3 * C, 3 * C * sizeof(float));
+    tinygpt__kv_cache_layers(kc, model, cfg->n_layer - 1, 1);
 }
 
 TINYGPT_DEF tinygpt_sampler tinygpt_sampler_default(uint64_t seed)
@@ -2910,8 +2946,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
                nothing of training size is allocated (tinygpt_sampling_memory) */
             for (kc.n = 0; kc.n < (int)n - 1;) tinygpt__kv_cache_step(&kc, model, window[kc.n]);
         } else if (!use_cache || kc.n != (int)n - 1) {
-            int rows = use_cache ? (int)n - 1 : (int)n;
-            if (tinygpt__forward(model, window, NULL, 1, rows,
+            if (tinygpt__forward(model, window, NULL, 1, (int)n,
                                  use_cache ? TINYGPT__FWD_PREFILL : TINYGPT__FWD_EVAL, packed, NULL, err)) {
                 tinygpt_free(window);
                 tinygpt_free(cand);
@@ -2919,9 +2954,9 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
                 tinygpt_free(packed);
                 return -1;
             }
-            if (use_cache) tinygpt__kv_cache_fill(&kc, model, rows);
+            if (use_cache) tinygpt__kv_cache_prefilled(&kc, model, (int)n);
         }
-        if (use_cache) tinygpt__kv_cache_step(&kc, model, window[n - 1]);
+        if (use_cache && kc.n != (int)n) tinygpt__kv_cache_step(&kc, model, window[n - 1]);
         logits = use_cache ? kc.logits : model->acts->logits + (n - 1) * (size_t)V;
         for (i = 0; i < V && tinygpt__finite(logits[i]); i++) {}
         if (i < V) {  /* the sampler's sort and sums need numbers */
