@@ -1678,21 +1678,20 @@ static void tinygpt__softmax_row(float *probs, float *buf, int n, float scale)
 }
 
 /* One query row of causal attention, as the sampling cache runs it (no
-   dropout): row[s] = q.k_s for s <= t (keys transposed: k_s[d] at kt[d*ldk +
-   s]), their softmax, then y = sum over s <= t of w[s] v_s (value s at v +
-   s*ldv). row holds, and each key row has, tinygpt__att_pad(t + 1) floats:
-   the scores are computed padded, whole vectors with no scalar tail (the
-   softmax ignores the padding). The forward computes every element with the
-   same sums in the same order, so the two agree exactly. */
-static void tinygpt__attention_row(float *y, float *row, const float *q, const float *kt, size_t ldk,
-                                   const float *v, size_t ldv, int t, int hs, float scale)
+   dropout): row[s] = q.k_s for s <= t, their softmax, then y = sum over s <=
+   t of w[s] v_s; key and value s at k + s*hs and v + s*hs (one head's, in
+   one run). Each score is a dot product over the head (tinygpt__dot_rows,
+   four keys at a time): the keys are read as they lie, and a new one is
+   stored as one contiguous row. row holds tinygpt__att_pad(t + 1) floats. */
+static void tinygpt__attention_row(float *y, float *row, const float *q, const float *k, const float *v, int t,
+                                   int hs, float scale)
 {
     int d, s, np = (int)tinygpt__att_pad((size_t)t + 1);
     for (s = 0; s < np; s++) row[s] = 0.0f;
-    tinygpt__axpy_rows(row, q, kt, ldk, hs, np);
+    tinygpt__dot_rows(row, q, k, (size_t)hs, t + 1, hs);
     tinygpt__softmax_row(row, row, t + 1, scale);
     for (d = 0; d < hs; d++) y[d] = 0.0f;
-    tinygpt__axpy_rows(y, row, v, ldv, t + 1, hs);
+    tinygpt__axpy_rows(y, row, v, (size_t)hs, t + 1, hs);
 }
 
 /* qkv [B,T,3C] -> out [B,T,C]. att [B,H] x tinygpt__att_head_checked(T)
@@ -1842,41 +1841,35 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
    changes and the cache is rebuilt by a prefill forward. It holds `cap`
    positions: the longest the window gets in this call, at most block_size. */
 typedef struct {
-    float *kt;                 /* [L, C, ldk]: keys, transposed as attention_row takes them */
-    float *v;                  /* [L, H, cap, C/H]: values, each head's in one run */
-    size_t ldk;                /* tinygpt__att_pad(cap): a key row's length, zeros past cap */
+    float *k;                  /* [L, H, cap, C/H]: keys, each head's in one run */
+    float *v;                  /* [L, H, cap, C/H]: values, the same */
     float *x, *ln, *qkv, *atty, *branch, *fc, *gelu, *att, *logits;  /* one row */
     float *mean, *rstd;        /* a LayerNorm's statistics of that row */
     int    n, cap;             /* positions cached, positions it can hold */
 } tinygpt__kv_cache;
 
-/* Floats of a cache of cap positions: the keys of every layer (rows padded
-   to tinygpt__att_pad(cap)), *keys of them, then the values, *kv floats in
-   all, then the row buffers. L*cap*2C is not bounded by the parameter count
-   (L = cap = 65536, C = 1 wraps a 32-bit size_t), so it is checked; the row
-   is, by V*C, T*C and C*C. */
-static size_t tinygpt__kv_cache_floats(const tinygpt_config *cfg, int cap, size_t *keys, size_t *kv, int *ok)
+/* Floats of a cache of cap positions: the keys and values of every layer,
+   *kv floats, then the row buffers. L*cap*2C is not bounded by the
+   parameter count (L = cap = 65536, C = 1 wraps a 32-bit size_t), so it is
+   checked; the row is, by V*C, T*C and C*C. */
+static size_t tinygpt__kv_cache_floats(const tinygpt_config *cfg, int cap, size_t *kv, int *ok)
 {
-    size_t LC = tinygpt__mul((size_t)cfg->n_layer, (size_t)cfg->n_embd, ok);
-    *keys = tinygpt__mul(LC, tinygpt__att_pad((size_t)cap), ok);
-    *kv = tinygpt__add(*keys, tinygpt__mul(LC, (size_t)cap, ok), ok);
-    return tinygpt__add(*kv, 15 * (size_t)cfg->n_embd + tinygpt__att_pad((size_t)cap) + (size_t)cfg->vocab_size + 2,
-                        ok);
+    size_t C = (size_t)cfg->n_embd;
+    *kv = tinygpt__mul(tinygpt__mul((size_t)cfg->n_layer, (size_t)cap, ok), 2 * C, ok);
+    return tinygpt__add(*kv, 15 * C + tinygpt__att_pad((size_t)cap) + (size_t)cfg->vocab_size + 2, ok);
 }
 
 static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *cfg, int cap)
 {
-    size_t C = (size_t)cfg->n_embd, T = (size_t)cap, keys, kv;
+    size_t C = (size_t)cfg->n_embd, T = (size_t)cap, kv;
     int ok = 1;
-    size_t total = tinygpt__kv_cache_floats(cfg, cap, &keys, &kv, &ok);
+    size_t total = tinygpt__kv_cache_floats(cfg, cap, &kv, &ok);
     memset(kc, 0, sizeof *kc);
-    kc->kt = ok ? tinygpt__alloc_floats(total) : NULL;
-    if (!kc->kt) return -1;
-    memset(kc->kt, 0, keys * sizeof(float));  /* the padding attention_row reads */
+    kc->k = ok ? tinygpt__alloc_floats(total) : NULL;
+    if (!kc->k) return -1;
     kc->cap = cap;
-    kc->ldk = tinygpt__att_pad(T);
-    kc->v = kc->kt + keys;
-    kc->x = kc->kt + kv;
+    kc->v = kc->k + kv / 2;
+    kc->x = kc->k + kv;
     kc->ln = kc->x + C;
     kc->qkv = kc->ln + C;
     kc->atty = kc->qkv + 3 * C;
@@ -1892,20 +1885,19 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
 
 /* One new query row at position kc->n against the cache (layer l): appends
    the row's key and value from qkv [3C], then attention_row per head into
-   out [C] (att: tinygpt__att_pad(T) floats of scratch). The same sums in the same order as
-   tinygpt__attention_forward's rows, so the cached logits match a forward. */
+   out [C] (att: tinygpt__att_pad(T) floats of scratch). */
 static void tinygpt__attention_cached(float *out, float *att, tinygpt__kv_cache *kc, int l, const float *qkv,
                                       int C, int H)
 {
-    int hs = C / H, pos = kc->n, h, i;
-    size_t ldk = kc->ldk;
-    float *kt = kc->kt + (size_t)l * C * ldk, *v = kc->v + (size_t)l * kc->cap * C;
-    for (i = 0; i < C; i++) kt[(size_t)i * ldk + pos] = qkv[C + i];
+    int hs = C / H, pos = kc->n, h;
+    size_t head = (size_t)kc->cap * hs;  /* floats of one head's keys (or values) */
+    float *k = kc->k + (size_t)l * kc->cap * C, *v = kc->v + (size_t)l * kc->cap * C;
     for (h = 0; h < H; h++) {
-        float *vh = v + (size_t)h * kc->cap * hs;
+        float *kh = k + h * head, *vh = v + h * head;
+        memcpy(kh + (size_t)pos * hs, qkv + C + (size_t)h * hs, (size_t)hs * sizeof(float));
         memcpy(vh + (size_t)pos * hs, qkv + 2 * C + (size_t)h * hs, (size_t)hs * sizeof(float));
-        tinygpt__attention_row(out + (size_t)h * hs, att, qkv + (size_t)h * hs, kt + (size_t)h * hs * ldk,
-                               ldk, vh, (size_t)hs, pos, hs, 1.0f / sqrtf((float)hs));
+        tinygpt__attention_row(out + (size_t)h * hs, att, qkv + (size_t)h * hs, kh, vh, pos, hs,
+                               1.0f / sqrtf((float)hs));
     }
 }
 
@@ -2778,15 +2770,17 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
 static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *model, int n)
 {
     const tinygpt_config *cfg = &model->config;
-    size_t C = (size_t)cfg->n_embd, T = (size_t)kc->cap, ldk = kc->ldk, hs = C / (size_t)cfg->n_head, c;
+    size_t C = (size_t)cfg->n_embd, T = (size_t)kc->cap, hs = C / (size_t)cfg->n_head;
     int l, t, h;
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer_acts la = tinygpt__layer_acts_at(model->acts, cfg, l);
         for (t = 0; t < n; t++) {
             const float *k = la.qkv + (size_t)t * 3 * C + C;
-            for (c = 0; c < C; c++) kc->kt[((size_t)l * C + c) * ldk + t] = k[c];
-            for (h = 0; h < cfg->n_head; h++)
-                memcpy(kc->v + (size_t)l * C * T + ((size_t)h * T + t) * hs, k + C + h * hs, hs * sizeof(float));
+            for (h = 0; h < cfg->n_head; h++) {
+                size_t at = (size_t)l * C * T + ((size_t)h * T + t) * hs;  /* as tinygpt__attention_cached */
+                memcpy(kc->k + at, k + h * hs, hs * sizeof(float));
+                memcpy(kc->v + at, k + C + h * hs, hs * sizeof(float));
+            }
         }
     }
     kc->n = n;
@@ -2913,7 +2907,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
     if (!window || !cand || (use_cache && tinygpt__kv_cache_alloc(&kc, &model->config, longest))) {
         tinygpt_free(window);
         tinygpt_free(cand);
-        tinygpt_free(kc.kt);
+        tinygpt_free(kc.k);
         return tinygpt__fail(err, "out of memory for sampling");
     }
     /* the window holds the last min(T, context + produced) tokens */
@@ -2930,7 +2924,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
         if (!packed) {
             tinygpt_free(window);
             tinygpt_free(cand);
-            tinygpt_free(kc.kt);
+            tinygpt_free(kc.k);
             return tinygpt__fail(err, "out of memory for sampling (the weights packed for the window's slides)");
         }
         tinygpt__pack_layers(packed, model);
@@ -2950,7 +2944,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
                                  use_cache ? TINYGPT__FWD_PREFILL : TINYGPT__FWD_EVAL, packed, NULL, err)) {
                 tinygpt_free(window);
                 tinygpt_free(cand);
-                tinygpt_free(kc.kt);
+                tinygpt_free(kc.k);
                 tinygpt_free(packed);
                 return -1;
             }
@@ -2964,7 +2958,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
                           i, (double)logits[i], (unsigned long long)produced);
             tinygpt_free(window);
             tinygpt_free(cand);
-            tinygpt_free(kc.kt);
+            tinygpt_free(kc.k);
             tinygpt_free(packed);
             return -1;
         }
@@ -2982,7 +2976,7 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
     }
     tinygpt_free(window);
     tinygpt_free(cand);
-    tinygpt_free(kc.kt);
+    tinygpt_free(kc.k);
     tinygpt_free(packed);
     return 0;
 }
@@ -3401,7 +3395,7 @@ TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t
     tinygpt_config cfg;
     tinygpt_train_config tc;
     uint32_t flags = 0;
-    size_t expected = 0, V, cap, total, keys, kv;
+    size_t expected = 0, V, cap, total, kv;
     int ok = 1;
     if (!d || len < TINYGPT__HEADER_SIZE + 4 || tinygpt__read_header(d, &cfg, &tc, &flags, &expected, NULL)) return 0;
     V = (size_t)cfg.vocab_size;
@@ -3412,7 +3406,7 @@ TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t
     /* tinygpt_generate: the window, the sampler's candidates, the cache (tinygpt__kv_cache_alloc) */
     total = tinygpt__add(total, tinygpt__mul(sizeof(int32_t), cap, &ok), &ok);
     total = tinygpt__add(total, tinygpt__mul(sizeof(tinygpt__candidate), V, &ok), &ok);
-    total = tinygpt__add(total, tinygpt__mul(sizeof(float), tinygpt__kv_cache_floats(&cfg, (int)cap, &keys, &kv, &ok),
+    total = tinygpt__add(total, tinygpt__mul(sizeof(float), tinygpt__kv_cache_floats(&cfg, (int)cap, &kv, &ok),
                                              &ok), &ok);
     return ok ? total : 0;
 }

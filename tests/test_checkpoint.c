@@ -771,8 +771,8 @@ void test_views(void)
                     if (fabs(k1.logits[i] - k2.logits[i]) > worst) worst = fabs(k1.logits[i] - k2.logits[i]);
             }
             EXPECTF(worst < 1e-4, "%s view: cached-step logits within 1e-4 of the loaded model's: %g", name, worst);
-            tinygpt_free(k1.kt);
-            tinygpt_free(k2.kt);
+            tinygpt_free(k1.k);
+            tinygpt_free(k2.k);
         }
         /* sampling past block_size (the window slides: the view re-reads it token by token) */
         EXPECT_OK(tinygpt_generate(&view, &s1, tokens, 3, 40, out1, NULL, NULL, NULL, &err), err);

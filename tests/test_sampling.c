@@ -96,7 +96,7 @@ static void test_kv_cache(trng *r)
             }
         }
         EXPECTF(worst <= 1e-5, "cached logits differ from a full forward by %g (relative)", worst);
-        tinygpt_free(kc.kt);
+        tinygpt_free(kc.k);
     }
     /* samples, cache on and off, from contexts of 1 to beyond block_size; with
        few new tokens the window (and the cache) stays shorter than block_size */
