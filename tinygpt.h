@@ -2934,7 +2934,8 @@ static int tinygpt__generate(tinygpt_model *model, tinygpt_sampler *sampler, con
         const float *logits;
         /* with the cache, the newest token takes one step through it; when the
            cache does not hold every older token (the first token, or the window
-           slid), a prefill forward over those rebuilds it first */
+           slid), a prefill forward over the whole window rebuilds it, and the
+           newest token's row finishes from there (tinygpt__kv_cache_prefilled) */
         if (use_cache && model->image && kc.n != (int)n - 1) {
             /* a view: the prefill goes token by token through the cache, so
                nothing of training size is allocated (tinygpt_sampling_memory) */
