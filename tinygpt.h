@@ -1328,21 +1328,36 @@ static void tinygpt__linear_row_any(float *out, const float *x, const float *w, 
     if (bias) { int j; for (j = 0; j < OC; j++) out[j] += bias[j]; }
 }
 
-/* dinp = dout W;  dw += dout^T inp;  dbias += column sums of dout. The one
-   exception to "backward adds": in this model every linear's input feeds
-   nothing else, so its gradient is written, and no caller has to zero it. */
-static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const float *dout,
-                                     const float *inp, const float *w, int N, int IC, int OC,
-                                     float *work, int threads)
+/* dinp = dout W. The one exception to "backward adds": in this model every
+   linear's input feeds nothing else, so its gradient is written, and no
+   caller has to zero it. */
+static void tinygpt__linear_backward_input(float *dinp, const float *dout, const float *w, int N, int IC, int OC,
+                                           float *work, int threads)
 {
     tinygpt__view a, b;
     a.p = dout; a.rs = (size_t)OC; a.cs = 1;
     b.p = w;    b.rs = (size_t)IC; b.cs = 1;
     tinygpt__matmul(dinp, a, b, N, IC, OC, 0, work, threads);
+}
+
+/* dw += dout^T inp;  dbias += column sums of dout (dbias may be NULL). */
+static void tinygpt__linear_backward_weight(float *dw, float *dbias, const float *dout, const float *inp, int N,
+                                            int IC, int OC, float *work, int threads)
+{
+    tinygpt__view a, b;
     a.p = dout; a.rs = 1;          a.cs = (size_t)OC;  /* A(o, n) = dout[n, o] */
     b.p = inp;  b.rs = (size_t)IC; b.cs = 1;
     /* dbias: dout's column sums, A's row sums, added while A is packed */
     tinygpt__matmul_sums(dw, a, b, NULL, dbias, OC, IC, N, 1, work, threads);
+}
+
+/* Both: dinp = dout W, then dw and dbias. */
+static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const float *dout,
+                                     const float *inp, const float *w, int N, int IC, int OC,
+                                     float *work, int threads)
+{
+    tinygpt__linear_backward_input(dinp, dout, w, N, IC, OC, work, threads);
+    tinygpt__linear_backward_weight(dw, dbias, dout, inp, N, IC, OC, work, threads);
 }
 
 /* One row of C: y = (x - mean) * rstd * w + b, and its mean and rstd. */
@@ -1473,36 +1488,21 @@ static void tinygpt__gelu_forward(float *out, const float *inp, size_t n, int th
     });
 }
 
-/* Only the op tests call this (inline: no unused-function warning without
-   them); the training backward takes GELU' from the pass below. */
-static inline void tinygpt__gelu_backward(float *dinp, const float *inp, const float *dout, size_t n)
+/* The backward of GELU, one pass: dinp = GELU'(inp) * dout, and out =
+   GELU(inp) again, for the weight gradient of the product that read it (the
+   output is not kept per layer). dinp is written, not added to: the MLP's
+   d(fc) feeds nothing else. */
+static void tinygpt__gelu_backward(float *out, float *dinp, const float *inp, const float *dout, size_t n,
+                                   int threads)
 {
     size_t i;
+    (void)threads;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
     for (i = 0; i < n; i++) {
         float grad;
-        tinygpt__gelu_eval(inp[i], &grad);
-        dinp[i] += dout[i] * grad;
+        out[i] = tinygpt__gelu_eval(inp[i], &grad);
+        dinp[i] = dout[i] * grad;
     }
-}
-
-/* out = GELU(inp) and grad = GELU'(inp) in one pass: the training backward
-   recomputes the output (it is not kept per layer) and, once d(out) is known,
-   multiplies it by grad (tinygpt__mul_each) for d(inp). */
-static void tinygpt__gelu_forward_and_grad(float *out, float *grad, const float *inp, size_t n, int threads)
-{
-    size_t i;
-    (void)threads;
-    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
-    for (i = 0; i < n; i++) out[i] = tinygpt__gelu_eval(inp[i], &grad[i]);
-}
-
-/* x[i] *= y[i] */
-static void tinygpt__mul_each(float *x, const float *y, size_t n, int threads)
-{
-    size_t i;
-    (void)threads;
-    TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
-    for (i = 0; i < n; i++) x[i] *= y[i];
 }
 
 /* Dropout without stored masks: element i of a site is kept when a hash of
@@ -2147,7 +2147,7 @@ typedef struct {
     float p;                    /* dropout (0 when not training) */
     uint64_t seed;              /* the forward's dropout seed (tinygpt__site_seed) */
     int qkv_only;               /* stop after qkv: the prefill's last layer needs only its keys and values */
-    int qkv_given;              /* start at attention: the row's qkv is in place (tinygpt__kv_cache_finish) */
+    int qkv_given;              /* start at attention: the row's qkv is in place (tinygpt__kv_cache_prefilled) */
     const float *packed;        /* non-NULL: every layer's weights packed (tinygpt__pack_layers), the prefill's */
 } tinygpt__attend;
 
@@ -2396,11 +2396,11 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
         /* MLP branch: dresid holds d(resid_out); the identity path carries it to resid_mid */
         tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l), 0, threads);
-        /* the GELU output is recomputed (not stored); dfc holds GELU'(fc) until d(gelu) is known */
-        tinygpt__gelu_forward_and_grad(la.gelu, a->dfc, la.fc, 4 * NC, threads);
-        tinygpt__linear_backward(a->dgelu, gw.mlp_proj_w, gw.mlp_proj_b, a->branch, la.gelu, pw.mlp_proj_w,
-                                 N, 4 * C, C, a->work, threads);
-        tinygpt__mul_each(a->dfc, a->dgelu, 4 * NC, threads);  /* d(fc) = GELU'(fc) d(gelu) */
+        /* d(gelu); then d(fc) and the GELU output, recomputed (not stored) for mlp_proj's weight gradient */
+        tinygpt__linear_backward_input(a->dgelu, a->branch, pw.mlp_proj_w, N, 4 * C, C, a->work, threads);
+        tinygpt__gelu_backward(la.gelu, a->dfc, la.fc, a->dgelu, 4 * NC, threads);
+        tinygpt__linear_backward_weight(gw.mlp_proj_w, gw.mlp_proj_b, a->branch, la.gelu, N, 4 * C, C, a->work,
+                                        threads);
         tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->dbt, la.resid_mid, pw.ln2_w,
                                     la.ln2_mean, la.ln2_rstd, N, C, threads);
@@ -2713,9 +2713,9 @@ static int tinygpt__candidate_before(const tinygpt__candidate *a, const tinygpt_
     return a->value != b->value ? a->value > b->value : a->id < b->id;
 }
 
-/* Shell sort of the candidates into that order, the comparison inline (a
-   qsort calls its comparator through a pointer: for 65 characters that was
-   1.5% of a cached token). The order is total, so it is the one any sort
+/* Shell sort of the candidates into that order, the comparison inline
+   (qsort calls its comparator through a pointer, once per comparison, for
+   every sampled character). The order is total, so it is the one any sort
    gives. Gaps: Ciura's, then 2.25 times the last. */
 static void tinygpt__sort_candidates(tinygpt__candidate *c, int n)
 {
@@ -3407,8 +3407,8 @@ TINYGPT_DEF size_t tinygpt_sampling_memory(const void *image, size_t len, size_t
     /* tinygpt_generate: the window, the sampler's candidates, the cache (tinygpt__kv_cache_alloc) */
     total = tinygpt__add(total, tinygpt__mul(sizeof(int32_t), cap, &ok), &ok);
     total = tinygpt__add(total, tinygpt__mul(sizeof(tinygpt__candidate), V, &ok), &ok);
-    total = tinygpt__add(total, tinygpt__mul(sizeof(float), tinygpt__kv_cache_floats(&cfg, (int)cap, &kv, &ok),
-                                             &ok), &ok);
+    total = tinygpt__add(total, tinygpt__mul(sizeof(float), tinygpt__kv_cache_floats(&cfg, (int)cap, &kv, &ok), &ok),
+                         &ok);
     return ok ? total : 0;
 }
 
