@@ -1883,21 +1883,36 @@ static int tinygpt__kv_cache_alloc(tinygpt__kv_cache *kc, const tinygpt_config *
     return 0;
 }
 
-/* One new query row at position kc->n against the cache (layer l): appends
+/* Where head h's keys of layer l start (its values: the same offset from
+   kc->v); position t's key is hs floats from t*hs on. */
+static size_t tinygpt__kv_cache_head(const tinygpt__kv_cache *kc, int l, int h, int C, int H)
+{
+    return ((size_t)l * H + (size_t)h) * kc->cap * (size_t)(C / H);
+}
+
+/* Stores position pos's key and value of layer l from its qkv row [3C]. */
+static void tinygpt__kv_cache_put(tinygpt__kv_cache *kc, int l, int pos, const float *qkv, int C, int H)
+{
+    int hs = C / H, h;
+    for (h = 0; h < H; h++) {
+        size_t at = tinygpt__kv_cache_head(kc, l, h, C, H) + (size_t)pos * hs;
+        memcpy(kc->k + at, qkv + C + (size_t)h * hs, (size_t)hs * sizeof(float));
+        memcpy(kc->v + at, qkv + 2 * C + (size_t)h * hs, (size_t)hs * sizeof(float));
+    }
+}
+
+/* One new query row at position kc->n against the cache (layer l): stores
    the row's key and value from qkv [3C], then attention_row per head into
    out [C] (att: tinygpt__att_pad(T) floats of scratch). */
 static void tinygpt__attention_cached(float *out, float *att, tinygpt__kv_cache *kc, int l, const float *qkv,
                                       int C, int H)
 {
-    int hs = C / H, pos = kc->n, h;
-    size_t head = (size_t)kc->cap * hs;  /* floats of one head's keys (or values) */
-    float *k = kc->k + (size_t)l * kc->cap * C, *v = kc->v + (size_t)l * kc->cap * C;
+    int hs = C / H, h;
+    tinygpt__kv_cache_put(kc, l, kc->n, qkv, C, H);
     for (h = 0; h < H; h++) {
-        float *kh = k + h * head, *vh = v + h * head;
-        memcpy(kh + (size_t)pos * hs, qkv + C + (size_t)h * hs, (size_t)hs * sizeof(float));
-        memcpy(vh + (size_t)pos * hs, qkv + 2 * C + (size_t)h * hs, (size_t)hs * sizeof(float));
-        tinygpt__attention_row(out + (size_t)h * hs, att, qkv + (size_t)h * hs, kh, vh, pos, hs,
-                               1.0f / sqrtf((float)hs));
+        size_t head = tinygpt__kv_cache_head(kc, l, h, C, H);
+        tinygpt__attention_row(out + (size_t)h * hs, att, qkv + (size_t)h * hs, kc->k + head, kc->v + head, kc->n,
+                               hs, 1.0f / sqrtf((float)hs));
     }
 }
 
@@ -2770,18 +2785,10 @@ static int32_t tinygpt__sample(const float *logits, int V, float temperature, in
 static void tinygpt__kv_cache_fill(tinygpt__kv_cache *kc, const tinygpt_model *model, int n)
 {
     const tinygpt_config *cfg = &model->config;
-    size_t C = (size_t)cfg->n_embd, T = (size_t)kc->cap, hs = C / (size_t)cfg->n_head;
-    int l, t, h;
+    int C = cfg->n_embd, l, t;
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer_acts la = tinygpt__layer_acts_at(model->acts, cfg, l);
-        for (t = 0; t < n; t++) {
-            const float *k = la.qkv + (size_t)t * 3 * C + C;
-            for (h = 0; h < cfg->n_head; h++) {
-                size_t at = (size_t)l * C * T + ((size_t)h * T + t) * hs;  /* as tinygpt__attention_cached */
-                memcpy(kc->k + at, k + h * hs, hs * sizeof(float));
-                memcpy(kc->v + at, k + C + h * hs, hs * sizeof(float));
-            }
-        }
+        for (t = 0; t < n; t++) tinygpt__kv_cache_put(kc, l, t, la.qkv + (size_t)t * 3 * C, C, cfg->n_head);
     }
     kc->n = n;
 }
