@@ -61,6 +61,7 @@ void openblas_set_num_threads(int num_threads);  /* OpenBLAS's own; not in every
 
 /* The seed configuration of issue 4. */
 enum { SEED_V = 65, SEED_T = 128, SEED_C = 256, SEED_L = 4, SEED_H = 4, SEED_B = 32 };
+#define BENCH_MAX_ROUNDS 8  /* sections 2 and 3 run in rounds (bench_opts.rounds) */
 
 typedef struct {
     int quick;
@@ -74,7 +75,8 @@ typedef struct {
     int gen_reps;        /* timed runs per figure */
     int grow_to;         /* sampling from a 1-token prompt up to this context */
     int torch_B, torch_warmup, torch_steps;
-    int rounds;          /* section 3: rounds of (tinygpt step, PyTorch step) side by side */
+    int rounds;          /* section 2: rounds of (FMA peak, step at 1 and 2 threads); section 3: of
+                            (tinygpt step, PyTorch step) side by side */
     int run_torch;
     const char *python, *torch_script;
 } bench_opts;
@@ -585,12 +587,45 @@ static int bench_train(const bench_opts *o, int threads, bench_train_result *r)
     return r->ok ? 0 : -1;
 }
 
+/* The rounds' medians of each figure at thread count index i (0: 1 thread). */
+static void bench_train_median(bench_train_result *m, bench_train_result rounds[][2], int n, int i)
+{
+    double x[7][BENCH_MAX_ROUNDS];
+    int r, k = 0;
+    memset(m, 0, sizeof *m);
+    for (r = 0; r < n; r++) {
+        if (!rounds[r][i].ok) return;
+        x[0][r] = rounds[r][i].step_ms; x[1][r] = rounds[r][i].zero_ms; x[2][r] = rounds[r][i].fwd_ms;
+        x[3][r] = rounds[r][i].bwd_ms; x[4][r] = rounds[r][i].opt_ms; x[5][r] = rounds[r][i].att_fwd_ms;
+        x[6][r] = rounds[r][i].att_bwd_ms;
+    }
+    m->step_ms = bench_median(x[k++], n); m->zero_ms = bench_median(x[k++], n); m->fwd_ms = bench_median(x[k++], n);
+    m->bwd_ms = bench_median(x[k++], n); m->opt_ms = bench_median(x[k++], n);
+    m->att_fwd_ms = bench_median(x[k++], n); m->att_bwd_ms = bench_median(x[k++], n);
+    m->loss = rounds[n - 1][i].loss;
+    m->ok = 1;
+}
+
+/* A step of `flops` in step_ms as a share of `threads` cores at peak GFLOP/s (0: no peak). */
+static double bench_share(double flops, double step_ms, double peak, int threads)
+{
+    return peak > 0.0 && step_ms > 0.0 ? flops / (step_ms * 1e-3) * 1e-9 / (peak * threads) : 0.0;
+}
+
+/* The median over n rounds of each round's step share of its own peak (index i: i + 1 threads). */
+static double bench_round_share(bench_train_result rounds[][2], const double *peak, int n, int i, double flops)
+{
+    double share[BENCH_MAX_ROUNDS];
+    int r;
+    for (r = 0; r < n; r++) share[r] = bench_share(flops, rounds[r][i].step_ms, peak[r], i + 1);
+    return bench_median(share, n);
+}
+
 /* ---------------------------------------------------------------- 3. PyTorch */
 
 typedef struct { double ms, rss_mib; int threads; char info[256]; int ok; } bench_torch_result;
 
 /* Section 3's side-by-side rounds at one thread count. */
-#define BENCH_MAX_ROUNDS 8
 typedef struct { double mine_ms[BENCH_MAX_ROUNDS], torch_ms[BENCH_MAX_ROUNDS]; int n; } bench_pairs;
 
 static int bench_torch_available(const char *python)
@@ -873,7 +908,8 @@ int main(int argc, char **argv)
 {
     bench_opts o;
     bench_mm_result mm;
-    bench_train_result tr[2];
+    bench_train_result tr[2], tr_round[BENCH_MAX_ROUNDS][2];
+    double peak_round[BENCH_MAX_ROUNDS];
     bench_torch_result th[2];
     bench_pairs pairs[2];
     bench_linear lin[5];
@@ -884,7 +920,7 @@ int main(int argc, char **argv)
     double flops_step, mm_flops, att_flops, step_flops = 0.0, step_lib_t = 0.0, step_blas_t = 0.0;
     char load_before[64], load_after[64], script[1024];
     const char *env_quick = getenv("BENCH_QUICK");
-    int i, s, f, failed = 0, nthr = bench_threads_available() ? 2 : 1, have_cache = 0, torch_ok = 0, agree = 0;
+    int i, round, s, f, failed = 0, nthr = bench_threads_available() ? 2 : 1, have_cache = 0, torch_ok = 0, agree = 0;
     double param_bytes = 0.0;
 
     bench_opts_full(&o);
@@ -919,10 +955,17 @@ int main(int argc, char **argv)
     cfg.n_head = SEED_H; cfg.n_embd = SEED_C;
     bench_linears(lin);
 
-    /* 2 and 5 first: the peak RSS is read before anything else is allocated */
+    /* 2 and 5 first: the peak RSS is read before anything else is allocated.
+       Rounds of (FMA peak, 1 thread, 2 threads), so that each round's shares
+       compare figures taken minutes apart at most, not the whole run apart. */
     memset(tr, 0, sizeof tr);
-    for (i = 0; i < nthr; i++)
-        if (bench_train(&o, i + 1, &tr[i])) failed = 1;
+    memset(tr_round, 0, sizeof tr_round);
+    for (round = 0; round < o.rounds; round++) {
+        peak_round[round] = bench_fma_peak(o.mm_seconds > 0.1 ? 0.1 : o.mm_seconds);
+        for (i = 0; i < nthr; i++)
+            if (bench_train(&o, i + 1, &tr_round[round][i])) failed = 1;
+    }
+    for (i = 0; i < nthr; i++) bench_train_median(&tr[i], tr_round, o.rounds, i);
     rss_train = bench_peak_rss_mib();
     /* 1 */
     if (bench_matmul(&o, nthr, &mm)) failed = 1;
@@ -1059,7 +1102,8 @@ int main(int argc, char **argv)
            mm.reps_min, mm.reps_max, o.mm_reps, o.mm_seconds, o.train_steps, o.train_warmup);
 
     if (peak_gflops > 0.0)
-        printf("FP32 FMA peak of one core, measured (%d-float vectors, %d independent FMA chains): %.1f GFLOP/s\n",
+        printf("FP32 FMA peak of one core, measured (%d-float vectors, %d independent FMA chains): %.1f GFLOP/s\n"
+               "(at the start; section 2 measures it again in each of its rounds)\n",
                TINYGPT__VL_OR_1, BENCH_PEAK_CHAINS, peak_gflops);
     else
         printf("FP32 FMA peak: not measured (built without vector types)\n");
@@ -1108,17 +1152,33 @@ int main(int argc, char **argv)
         attms = SEED_L * (tr[i].att_fwd_ms + tr[i].att_bwd_ms);
         printf("   %-7d %9.1f %9.0f %7.1f %5.0f%% | %5.1f%% %5.1f%% %5.1f%% | %6.1f%% %5.1f%% %5.1f%%\n", i + 1, step,
                o.B * SEED_T / (step * 1e-3), flops_step / (step * 1e-3) * 1e-9,
-               peak_gflops > 0.0 ? 100.0 * flops_step / (step * 1e-3) * 1e-9 / (peak_gflops * (i + 1)) : 0.0,
+               100.0 * bench_round_share(tr_round, peak_round, o.rounds, i, flops_step),
                100.0 * tr[i].fwd_ms / step, 100.0 * tr[i].bwd_ms / step, 100.0 * (tr[i].opt_ms + tr[i].zero_ms) / step,
                100.0 * mmms / step, 100.0 * attms / step, 100.0 * (step - mmms - attms) / step);
     }
-    printf("   %%peak = GFLOP/s over the measured FMA peak times the thread count (0: not measured).\n");
+    printf("   %%peak = GFLOP/s over the measured FMA peak times the thread count (0: not measured), each round's\n"
+           "   step over its own round's peak; ms/step and every share: medians over the %d round%s, each round\n"
+           "   the peak, then a fresh model at 1 thread, then at 2 (%d warm-up + %d timed steps each):\n",
+           o.rounds, o.rounds > 1 ? "s" : "", o.train_warmup, o.train_steps);
+    for (round = 0; round < o.rounds; round++) {
+        printf("     round %d: peak %.1f GFLOP/s", round + 1, peak_round[round]);
+        for (i = 0; i < nthr; i++)
+            if (tr_round[round][i].ok)
+                printf("; %d thread%s %.1f ms (%.0f%%)", i + 1, i ? "s" : "", tr_round[round][i].step_ms,
+                       100.0 * bench_share(flops_step, tr_round[round][i].step_ms, peak_round[round], i + 1));
+        if (nthr > 1 && tr_round[round][0].ok && tr_round[round][1].ok)
+            printf("; %.2fx", tr_round[round][0].step_ms / tr_round[round][1].step_ms);
+        printf("\n");
+    }
     printf("   optim = optimizer_step (clip + AdamW) + zero_grad. matmul and attn: the step's %d matmuls and %d\n"
            "   attention forward+backward calls, timed standalone on the same shapes and thread count (attention between\n"
            "   the timed steps, on their buffers); rest = step - both.\n",
            SEED_L * 12 + 3, SEED_L);
-    if (nthr > 1 && tr[0].ok && tr[1].ok)
-        printf("   speed-up of 2 threads over 1: %.2fx\n", tr[0].step_ms / tr[1].step_ms);
+    if (nthr > 1 && tr[0].ok && tr[1].ok) {
+        double speedup[BENCH_MAX_ROUNDS];
+        for (round = 0; round < o.rounds; round++) speedup[round] = tr_round[round][0].step_ms / tr_round[round][1].step_ms;
+        printf("   speed-up of 2 threads over 1: %.2fx (median of the rounds' ratios)\n", bench_median(speedup, o.rounds));
+    }
 
     printf("\n3. PyTorch side by side (bench/bench_torch.py: same model and step, B=%d)\n", o.torch_B);
     if (!o.run_torch) {
