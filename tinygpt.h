@@ -479,6 +479,17 @@ static float *tinygpt__thread_scratch(float *base, size_t per_thread)
 #define TINYGPT__CONTRACT
 #endif
 
+/* The per-element helpers of the hot loops (GELU, exp, the bit selects).
+   `inline` is only a hint: in a large translation unit (a program that
+   includes the implementation among much code of its own) gcc can decline it,
+   and a loop that calls a function per element does not vectorise; the GELU
+   forward then took a third of a training step. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TINYGPT__INLINE __attribute__((always_inline)) inline
+#else
+#define TINYGPT__INLINE inline
+#endif
+
 /* ================================================================ errors and memory */
 
 /* gcc and clang check every message's format against its arguments (a size_t
@@ -1248,11 +1259,11 @@ static void tinygpt__axpy_rows(float *TINYGPT__RESTRICT y, const float *a, const
                                int m, int n);
 static void tinygpt__dot_rows(float *out, const float *x, const float *w, size_t ldw, int nrows, int K);
 static void tinygpt__dot_rows_q8(float *out, const float *x, const signed char *q, const float *scale, int nrows, int K);
-static inline uint32_t tinygpt__bits(float f);
-static inline float tinygpt__from_bits(uint32_t u);
-static inline float tinygpt__select(int c, float a, float b);
-static inline float tinygpt__exp_neg(float h);
-static inline float tinygpt__exp_of_minus(float h);
+static TINYGPT__INLINE uint32_t tinygpt__bits(float f);
+static TINYGPT__INLINE float tinygpt__from_bits(uint32_t u);
+static TINYGPT__INLINE float tinygpt__select(int c, float a, float b);
+static TINYGPT__INLINE float tinygpt__exp_neg(float h);
+static TINYGPT__INLINE float tinygpt__exp_of_minus(float h);
 
 /* C[M,N] = A[M,K] B[K,N], the plain triple loop: what tinygpt__matmul (the
    blocked kernel at the end) computes, kept for reading and for the tests
@@ -1451,9 +1462,9 @@ static void tinygpt__layernorm_backward(float *dinp, float *dw, float *db, const
    accuracy far into the tail. Past |x| = 12 the tail (< 2e-33) is dropped:
    GELU(x) = x or -0, GELU' = 1 or 0, also at +-inf; NaN gives NaN. Against
    double, over every float with |x| < 12: GELU within 4.4e-7 relative (4.1e-6
-   without fma, deep in the tail), GELU' within 1.7e-7 absolute. Inline: gcc
-   otherwise keeps it out of the loops below, which then do not vectorise. */
-static inline float tinygpt__gelu_eval(float x, float *grad)
+   without fma, deep in the tail), GELU' within 1.7e-7 absolute. Always
+   inlined (TINYGPT__INLINE), so that the loops below vectorise. */
+static TINYGPT__INLINE float tinygpt__gelu_eval(float x, float *grad)
 {
     uint32_t xb = tinygpt__bits(x), ab = xb & 0x7fffffffu, cb = ab < 0x41400000u ? ab : 0x41400000u;
     float a = tinygpt__from_bits(ab), ac = tinygpt__from_bits(cb);  /* |x|, min(|x|, 12); NaN: 12 */
@@ -4573,13 +4584,13 @@ static float tinygpt__lanes_sum(const float *x, int n)
 }
 
 /* A float's bits and back; memcpy, not a union or a pointer cast. */
-static inline uint32_t tinygpt__bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
-static inline float tinygpt__from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+static TINYGPT__INLINE uint32_t tinygpt__bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+static TINYGPT__INLINE float tinygpt__from_bits(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
 
 /* c ? a : b by masking bits. gcc moves arithmetic that only one side of a
    ?: uses into a branch, and then (with -ftrapping-math, its default) does not
    vectorise the loop; both sides computed and masked, it does. */
-static inline float tinygpt__select(int c, float a, float b)
+static TINYGPT__INLINE float tinygpt__select(int c, float a, float b)
 {
     uint32_t m = 0u - (uint32_t)(c != 0);
     return tinygpt__from_bits((tinygpt__bits(a) & m) | (tinygpt__bits(b) & ~m));
@@ -4590,7 +4601,7 @@ static inline float tinygpt__select(int c, float a, float b)
    degree-6 polynomial (a minimax fit made for this file; relative error 2e-9)
    and 2^-k is put together in the exponent bits. No libm call and no branch,
    so loops over it vectorise. */
-static inline float tinygpt__exp_neg(float h)
+static TINYGPT__INLINE float tinygpt__exp_neg(float h)
 {
     int k = (int)(h * 1.44269504f + 0.5f);
     /* ln 2 in two parts: k times the first, 0x3f317200, is exact */
@@ -4607,7 +4618,7 @@ static inline float tinygpt__exp_neg(float h)
 /* exp(-h) for any h >= 0, as softmax needs it: 0 past h = 87 (below 2^-125,
    nothing beside the largest term's 1), and NaN stays NaN so that a bad score
    still shows in the loss. */
-static inline float tinygpt__exp_of_minus(float h)
+static TINYGPT__INLINE float tinygpt__exp_of_minus(float h)
 {
     float e = tinygpt__exp_neg(tinygpt__select(h < 87.0f, h, 87.0f));
     return tinygpt__select(h < 87.0f, e, tinygpt__select(h != h, h, 0.0f));
