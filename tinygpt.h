@@ -1760,8 +1760,9 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
     });
 }
 
-/* dqkv += gradient of attention_forward given dout. `scratch` as in
-   forward. Per head and block of query rows r0..r1-1, over keys s < r1:
+/* dqkv = gradient of attention_forward given dout (written, not added to:
+   each head zeroes its part first). `scratch` as in forward. Per head and
+   block of query rows r0..r1-1, over keys s < r1:
      dW = dY V^T                       one product; dropout's mask applied
      dS = W o (dW - rowsum(W o dW)) * scale   softmax backward, row by row
      dQ += dS K,  dK += dS^T Q,  dV += W_dropped^T dY   three products
@@ -1788,6 +1789,11 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
         const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;
         float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hs, *dk = dq + C, *dv = dq + 2 * C;
         tinygpt__view vt, kv;
+        for (r = 0; r < T; r++) {  /* this head's dQ, dK, dV from zero: written here, not in a pass of its own */
+            memset(dq + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
+            memset(dk + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
+            memset(dv + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
+        }
         vt.p = v; vt.rs = 1;  vt.cs = C3;   /* V^T: hs x T */
         kv.p = k; kv.rs = C3; kv.cs = 1;    /* K: T x hs */
         tinygpt__pack_b(vt_packed, vt, 0, hs, 0, T);
@@ -2433,7 +2439,6 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         /* attention branch: dresid now holds d(resid_mid) */
         tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l), 0, threads);
         tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, a->branch, la.atty, pw.proj_w, N, C, C, a->work, threads);
-        tinygpt__zero(a->dqkv, 3 * NC, threads);
         tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dbt, la.qkv, la.att, B, T, C, H, p,
                                     tinygpt__site_seed(seed, 1 + 3 * l), threads);
         tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
