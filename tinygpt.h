@@ -1552,6 +1552,17 @@ static void tinygpt__dropout_backward(float *dinp, const float *dout, size_t n, 
     for (i = 0; i < n; i++) dinp[i] += dout[i] * tinygpt__dropout_scale(seed, i, p);
 }
 
+/* The gradient of a residual branch's output before its dropout: dout
+   through the forward's mask, written to buf; without dropout, dout itself,
+   with no copy (a serial pass over B*T*C floats per use otherwise). */
+static const float *tinygpt__branch_grad(float *buf, const float *dout, size_t n, float p, uint64_t seed,
+                                         int threads)
+{
+    if (p <= 0.0f) return dout;
+    tinygpt__dropout_backward(buf, dout, n, p, seed, 0, threads);
+    return buf;
+}
+
 /* out = resid + dropout(branch): a residual connection in one pass. Its
    backward: d(resid) = dout, d(branch) = tinygpt__dropout_backward(dout). */
 static void tinygpt__residual_forward(float *out, const float *resid, const float *branch, size_t n,
@@ -2400,6 +2411,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
     size_t NC;
     float p;
     uint64_t seed;
+    const float *dbranch;  /* d(a residual branch's output): a->branch, or a->dresid itself without dropout */
     tinygpt__globals w, g;
     if (tinygpt__check_model(model, err) || tinygpt__check_writable(model, err)) return -1;
     if (!a || !a->has_targets) return tinygpt__fail(err, "backward needs a forward pass with targets first");
@@ -2427,18 +2439,18 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         tinygpt__layer gw = model->names->grad_layer[l];
         tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
         /* MLP branch: dresid holds d(resid_out); the identity path carries it to resid_mid */
-        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l), 0, threads);
+        dbranch = tinygpt__branch_grad(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 3 + 3 * l), threads);
         /* d(gelu); then d(fc) and the GELU output, recomputed (not stored) for mlp_proj's weight gradient */
-        tinygpt__linear_backward_input(a->dgelu, a->branch, pw.mlp_proj_w, N, 4 * C, C, a->work, threads);
+        tinygpt__linear_backward_input(a->dgelu, dbranch, pw.mlp_proj_w, N, 4 * C, C, a->work, threads);
         tinygpt__gelu_backward(la.gelu, a->dfc, la.fc, a->dgelu, 4 * NC, threads);
-        tinygpt__linear_backward_weight(gw.mlp_proj_w, gw.mlp_proj_b, a->branch, la.gelu, N, 4 * C, C, a->work,
+        tinygpt__linear_backward_weight(gw.mlp_proj_w, gw.mlp_proj_b, dbranch, la.gelu, N, 4 * C, C, a->work,
                                         threads);
         tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->dbt, la.resid_mid, pw.ln2_w,
                                     la.ln2_mean, la.ln2_rstd, N, C, threads);
         /* attention branch: dresid now holds d(resid_mid) */
-        tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l), 0, threads);
-        tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, a->branch, la.atty, pw.proj_w, N, C, C, a->work, threads);
+        dbranch = tinygpt__branch_grad(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l), threads);
+        tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, dbranch, la.atty, pw.proj_w, N, C, C, a->work, threads);
         tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dbt, la.qkv, la.att, B, T, C, H, p,
                                     tinygpt__site_seed(seed, 1 + 3 * l), threads);
         tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
@@ -2446,8 +2458,8 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
                                     la.ln1_mean, la.ln1_rstd, N, C, threads);
     }
     /* embeddings */
-    tinygpt__dropout_backward(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 0), 0, threads);
-    tinygpt__embedding_backward(g.wte, g.wpe, a->branch, a->inputs, B, T, C, threads);
+    dbranch = tinygpt__branch_grad(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 0), threads);
+    tinygpt__embedding_backward(g.wte, g.wpe, dbranch, a->inputs, B, T, C, threads);
     return 0;
 }
 
