@@ -482,8 +482,8 @@ static float *tinygpt__thread_scratch(float *base, size_t per_thread)
 /* The per-element helpers of the hot loops (GELU, exp, the bit selects).
    `inline` is only a hint: in a large translation unit (a program that
    includes the implementation among much code of its own) gcc can decline it,
-   and a loop that calls a function per element does not vectorise; the GELU
-   forward then took a third of a training step. */
+   and a loop that calls a function per element does not vectorise (the GELU
+   forward then took a quarter of a training step). */
 #if defined(__GNUC__) || defined(__clang__)
 #define TINYGPT__INLINE __attribute__((always_inline)) inline
 #else
