@@ -64,6 +64,9 @@ TARGETS=(
 START_ORDER="s390x riscv64 aarch64 armhf i386 tcc wasm32 win64 gcc-c99 gcc-c11 clang-c99 clang-c11 g++ clang++"
 
 field() { local IFS='|'; set -f; local a=($1); set +f; echo "${a[$2]-}"; }
+# A target's Debian packages; GCCVER is the host gcc's major version (lib32gcc-12-dev with gcc 12).
+gccver=$(gcc -dumpversion 2>/dev/null | cut -d. -f1)
+packages() { local p; for p in $(field "$1" 4); do echo "${p/GCCVER/${gccver:-12}}"; done; }
 
 selected=("$@")
 is_selected() {
@@ -171,7 +174,7 @@ install() {
 need=()
 for t in "${TARGETS[@]}"; do
   name=$(field "$t" 0); is_selected "$name" || continue
-  tools_ok "$name" "$t" >/dev/null || need+=($(field "$t" 4))
+  tools_ok "$name" "$t" >/dev/null || need+=($(packages "$t"))
   while IFS= read -r r; do
     ruled_out "$name" "$r" >/dev/null && continue
     runner_there "$r" || need+=($(runner_pkg "$r"))
@@ -230,7 +233,7 @@ run_target() {
   case "$name" in win64) exe=test.exe ;; wasm32) exe=test.js ;; *) exe=test ;; esac
   t0=$(date +%s)
   if ! why=$(tools_ok "$name" "$spec"); then  # the batch install failed: this target's packages alone
-    r=$(install $(field "$spec" 4)) || why="$why; $r"
+    r=$(install $(packages "$spec")) || why="$why; $r"
     tools_ok "$name" "$spec" >/dev/null || { echo "SKIPPED|$why|0||" >"$dir/result"; return; }
   fi
   # The tiny program: if the compiler cannot build it, the target's flags are wrong (FAILED).
