@@ -1305,11 +1305,6 @@ static void tinygpt__col_range(int part, int nparts, int C, int *c0, int *c1)
     if (*c1 > C) *c1 = C;
 }
 
-/* Column sums (a LayerNorm's parameter gradients) run up to
-   TINYGPT__COL_BLOCK columns at a time, summed in a local row; each column
-   adds its rows in order, so the result does not depend on the thread count. */
-#define TINYGPT__COL_BLOCK 1024
-
 /* out[N,OC] = inp[N,IC] W[OC,IC]^T + bias[OC]  (bias may be NULL) */
 static void tinygpt__linear_forward(float *out, const float *inp, const float *w, const float *bias,
                                     int N, int IC, int OC, float *work, int threads)
@@ -1397,55 +1392,60 @@ static void tinygpt__layernorm_forward(float *out, float *mean, float *rstd, con
                      tinygpt__layernorm_row(out + (size_t)n * C, &mean[n], &rstd[n], inp + (size_t)n * C, w, b, C));
 }
 
-/* dinp row by row, then dw and db (sums over rows) column by column: both
-   passes split over threads without splitting a sum. */
-static void tinygpt__layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
+/* A LayerNorm backward's rows fall into this many chunks (fewer when there
+   are fewer rows), fixed whatever the thread count: each chunk sums its rows'
+   share of dw and db in order, and the chunks' sums are then added in chunk
+   order, so the result does not depend on how chunks were shared out. */
+#define TINYGPT__LN_CHUNKS 64
+
+/* dinp += the LayerNorm's backward, row by row; dw and db get the rows'
+   d(out) * norm and d(out) added, through `sums` ([TINYGPT__LN_CHUNKS, 2C]
+   scratch: a chunk's two partial sums) while each row is still in cache,
+   one parallel loop, no second pass over the rows. */
+static void tinygpt__layernorm_backward(float *dinp, float *dw, float *db, float *sums, const float *dout,
                                         const float *inp, const float *w, const float *mean,
                                         const float *rstd, int N, int C, int threads)
 {
-    int nt = TINYGPT__PAR((size_t)N * C, threads), n, part;
-    TINYGPT__PARALLEL_FOR(nt)
-    for (n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
-        float *dx = dinp + (size_t)n * C;
-        float m = mean[n], s = rstd[n], l1[TINYGPT__LANES] = {0}, l2[TINYGPT__LANES] = {0};
-        float dnorm_mean, dnorm_norm_mean;
-        int i, j, whole = C - C % TINYGPT__LANES;
-        for (i = 0; i < whole; i += TINYGPT__LANES)
-            for (j = 0; j < TINYGPT__LANES; j++) {
-                float norm = (x[i + j] - m) * s, dnorm = dy[i + j] * w[i + j];
+    int chunks = N < TINYGPT__LN_CHUNKS ? N : TINYGPT__LN_CHUNKS, chunk, i;
+    TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * C, threads))
+    for (chunk = 0; chunk < chunks; chunk++) {
+        float *sum_b = sums + (size_t)chunk * 2 * C, *sum_w = sum_b + C;
+        int n, n1 = (int)((long long)N * (chunk + 1) / chunks);
+        memset(sum_b, 0, 2 * (size_t)C * sizeof(float));
+        for (n = (int)((long long)N * chunk / chunks); n < n1; n++) {
+            const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
+            float *dx = dinp + (size_t)n * C;
+            float m = mean[n], s = rstd[n], l1[TINYGPT__LANES] = {0}, l2[TINYGPT__LANES] = {0};
+            float dnorm_mean, dnorm_norm_mean;
+            int j, k, whole = C - C % TINYGPT__LANES;
+            for (k = 0; k < whole; k += TINYGPT__LANES)
+                for (j = 0; j < TINYGPT__LANES; j++) {
+                    float norm = (x[k + j] - m) * s, dnorm = dy[k + j] * w[k + j];
+                    l1[j] += dnorm;
+                    l2[j] += dnorm * norm;
+                }
+            for (j = 0; j < C % TINYGPT__LANES; j++) {
+                float norm = (x[whole + j] - m) * s, dnorm = dy[whole + j] * w[whole + j];
                 l1[j] += dnorm;
                 l2[j] += dnorm * norm;
             }
-        for (j = 0; j < C % TINYGPT__LANES; j++) {
-            float norm = (x[whole + j] - m) * s, dnorm = dy[whole + j] * w[whole + j];
-            l1[j] += dnorm;
-            l2[j] += dnorm * norm;
-        }
-        dnorm_mean = tinygpt__lanes_total(l1) / (float)C;
-        dnorm_norm_mean = tinygpt__lanes_total(l2) / (float)C;
-        for (i = 0; i < C; i++) {
-            float norm = (x[i] - m) * s, dnorm = dy[i] * w[i];
-            dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
+            dnorm_mean = tinygpt__lanes_total(l1) / (float)C;
+            dnorm_norm_mean = tinygpt__lanes_total(l2) / (float)C;
+            for (k = 0; k < C; k++) {
+                float norm = (x[k] - m) * s, dnorm = dy[k] * w[k];
+                dx[k] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
+            }
+            for (k = 0; k < C; k++) {  /* a loop of its own: with dx in it, neither vectorises */
+                sum_b[k] += dy[k];
+                sum_w[k] += dy[k] * ((x[k] - m) * s);
+            }
         }
     }
-    TINYGPT__PARALLEL_FOR(nt)
-    for (part = 0; part < nt; part++) {  /* db += column sums of dout, dw of dout * norm */
-        float acc_b[TINYGPT__COL_BLOCK], acc_w[TINYGPT__COL_BLOCK];
-        int c0, c1, i0, i;
-        tinygpt__col_range(part, nt, C, &c0, &c1);
-        for (i0 = c0; i0 < c1; i0 += TINYGPT__COL_BLOCK) {
-            int k = c1 - i0 < TINYGPT__COL_BLOCK ? c1 - i0 : TINYGPT__COL_BLOCK, r;
-            for (i = 0; i < k; i++) { acc_b[i] = db[i0 + i]; acc_w[i] = dw[i0 + i]; }
-            for (r = 0; r < N; r++) {
-                const float *x = inp + (size_t)r * C + i0, *dy = dout + (size_t)r * C + i0;
-                float m = mean[r], s = rstd[r];
-                for (i = 0; i < k; i++) {
-                    acc_b[i] += dy[i];
-                    acc_w[i] += dy[i] * ((x[i] - m) * s);
-                }
-            }
-            for (i = 0; i < k; i++) { db[i0 + i] = acc_b[i]; dw[i0 + i] = acc_w[i]; }
+    for (chunk = 0; chunk < chunks; chunk++) {
+        const float *sum_b = sums + (size_t)chunk * 2 * C, *sum_w = sum_b + C;
+        for (i = 0; i < C; i++) {
+            db[i] += sum_b[i];
+            dw[i] += sum_w[i];
         }
     }
 }
@@ -2018,6 +2018,7 @@ struct tinygpt_acts {
     float *dgelu, *dfc;        /* [BT, 4C] each */
     float *dlogits;            /* [BT, V] */
     float *attn_scratch;       /* [threads, tinygpt__attention_scratch_size(T, C/H)] */
+    float *ln_sums;            /* [TINYGPT__LN_CHUNKS, 2C] a LayerNorm backward's partial sums */
     float *work;               /* matmul packing */
 };
 
@@ -2045,6 +2046,7 @@ static size_t tinygpt__acts_layout(struct tinygpt_acts *a, float *base, const ti
     TINYGPT__BUF(a->dgelu, 1, rows, 4 * C);  TINYGPT__BUF(a->dfc, 1, rows, 4 * C);
     TINYGPT__BUF(a->dlogits, 1, rows, V);
     TINYGPT__BUF(a->attn_scratch, 1, (size_t)threads, tinygpt__attention_scratch_size(T, cfg->n_embd / cfg->n_head, &ok));
+    TINYGPT__BUF(a->ln_sums, TINYGPT__LN_CHUNKS, 2, C);
     TINYGPT__BUF(a->work, 1, 1, tinygpt__matmul_work_size(threads));
 #undef TINYGPT__BUF
     for (k = 0; k < n; k++) {
@@ -2431,7 +2433,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
     tinygpt__crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, 1.0f / (float)N, threads);
     tinygpt__linear_backward(a->dbt, g.lm_head, NULL, a->dlogits, a->lnf, w.lm_head, N, C, V, a->work, threads);
     tinygpt__zero(a->dresid, NC, threads);
-    tinygpt__layernorm_backward(a->dresid, g.lnf_w, g.lnf_b, a->dbt,
+    tinygpt__layernorm_backward(a->dresid, g.lnf_w, g.lnf_b, a->ln_sums, a->dbt,
                                 a->resid + (size_t)cfg->n_layer * a->cap_rows * C, w.lnf_w,
                                 a->lnf_mean, a->lnf_rstd, N, C, threads);
     for (l = cfg->n_layer - 1; l >= 0; l--) {
@@ -2446,7 +2448,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         tinygpt__linear_backward_weight(gw.mlp_proj_w, gw.mlp_proj_b, dbranch, la.gelu, N, 4 * C, C, a->work,
                                         threads);
         tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->work, threads);
-        tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->dbt, la.resid_mid, pw.ln2_w,
+        tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->ln_sums, a->dbt, la.resid_mid, pw.ln2_w,
                                     la.ln2_mean, la.ln2_rstd, N, C, threads);
         /* attention branch: dresid now holds d(resid_mid) */
         dbranch = tinygpt__branch_grad(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l), threads);
@@ -2454,7 +2456,7 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dbt, la.qkv, la.att, B, T, C, H, p,
                                     tinygpt__site_seed(seed, 1 + 3 * l), threads);
         tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
-        tinygpt__layernorm_backward(a->dresid, gw.ln1_w, gw.ln1_b, a->dbt, la.resid_in, pw.ln1_w,
+        tinygpt__layernorm_backward(a->dresid, gw.ln1_w, gw.ln1_b, a->ln_sums, a->dbt, la.resid_in, pw.ln1_w,
                                     la.ln1_mean, la.ln1_rstd, N, C, threads);
     }
     /* embeddings */
