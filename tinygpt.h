@@ -1238,6 +1238,9 @@ static size_t tinygpt__packed_weight_size(int OC, int IC);
 static void tinygpt__pack_weight(float *dst, const float *w, int OC, int IC);
 static void tinygpt__linear_forward_packed(float *out, const float *inp, const float *w, const float *wp,
                                            const float *bias, int N, int IC, int OC, float *work, int threads);
+static size_t tinygpt__halves_size(int M, int N);
+static void tinygpt__matmul_halves(float *c, tinygpt__view a, tinygpt__view b, float *a_sums, int M, int N, int K,
+                                   float *half, float *work, int threads);
 static void tinygpt__matmul_bias(float *c, tinygpt__view a, tinygpt__view b, const float *bias, int M, int N, int K,
                                  int accumulate, float *work, int threads);
 static size_t tinygpt__packed_b_size(int N, int K);
@@ -1346,24 +1349,29 @@ static void tinygpt__linear_backward_input(float *dinp, const float *dout, const
     tinygpt__matmul(dinp, a, b, N, IC, OC, 0, work, threads);
 }
 
-/* dw += dout^T inp;  dbias += column sums of dout (dbias may be NULL). */
+/* dw += dout^T inp;  dbias += column sums of dout (dbias may be NULL).
+   `half`: tinygpt__halves_size(OC, IC) floats, for a large batch's sums in
+   two halves (tinygpt__matmul_halves); NULL: in one. */
 static void tinygpt__linear_backward_weight(float *dw, float *dbias, const float *dout, const float *inp, int N,
-                                            int IC, int OC, float *work, int threads)
+                                            int IC, int OC, float *half, float *work, int threads)
 {
     tinygpt__view a, b;
     a.p = dout; a.rs = 1;          a.cs = (size_t)OC;  /* A(o, n) = dout[n, o] */
     b.p = inp;  b.rs = (size_t)IC; b.cs = 1;
     /* dbias: dout's column sums, A's row sums, added while A is packed */
-    tinygpt__matmul_sums(dw, a, b, NULL, dbias, OC, IC, N, 1, work, threads);
+    if (half)
+        tinygpt__matmul_halves(dw, a, b, dbias, OC, IC, N, half, work, threads);
+    else
+        tinygpt__matmul_sums(dw, a, b, NULL, dbias, OC, IC, N, 1, work, threads);
 }
 
 /* Both: dinp = dout W, then dw and dbias. */
 static void tinygpt__linear_backward(float *dinp, float *dw, float *dbias, const float *dout,
                                      const float *inp, const float *w, int N, int IC, int OC,
-                                     float *work, int threads)
+                                     float *half, float *work, int threads)
 {
     tinygpt__linear_backward_input(dinp, dout, w, N, IC, OC, work, threads);
-    tinygpt__linear_backward_weight(dw, dbias, dout, inp, N, IC, OC, work, threads);
+    tinygpt__linear_backward_weight(dw, dbias, dout, inp, N, IC, OC, half, work, threads);
 }
 
 /* One row of C: y = (x - mean) * rstd * w + b, and its mean and rstd. */
@@ -2019,8 +2027,18 @@ struct tinygpt_acts {
     float *dlogits;            /* [BT, V] */
     float *attn_scratch;       /* [threads, tinygpt__attention_scratch_size(T, C/H)] */
     float *ln_sums;            /* [TINYGPT__LN_CHUNKS, 2C] a LayerNorm backward's partial sums */
+    float *dw_half;            /* a weight gradient's second half (tinygpt__matmul_halves) */
     float *work;               /* matmul packing */
 };
+
+/* Floats of the largest weight gradient's tinygpt__matmul_halves scratch:
+   fc's [4C, C], mlp.proj's [C, 4C] or lm_head's [V, C]. */
+static size_t tinygpt__dw_half_size(const tinygpt_config *cfg)
+{
+    size_t mlp = tinygpt__halves_size(4 * cfg->n_embd, cfg->n_embd);
+    size_t head = tinygpt__halves_size(cfg->vocab_size, cfg->n_embd);
+    return mlp > head ? mlp : head;
+}
 
 /* Walks the activation buffers in one fixed order: with base == NULL it only
    sums their sizes (0 on overflow); otherwise it also points each into base. */
@@ -2047,6 +2065,7 @@ static size_t tinygpt__acts_layout(struct tinygpt_acts *a, float *base, const ti
     TINYGPT__BUF(a->dlogits, 1, rows, V);
     TINYGPT__BUF(a->attn_scratch, 1, (size_t)threads, tinygpt__attention_scratch_size(T, cfg->n_embd / cfg->n_head, &ok));
     TINYGPT__BUF(a->ln_sums, TINYGPT__LN_CHUNKS, 2, C);
+    TINYGPT__BUF(a->dw_half, 1, 1, tinygpt__dw_half_size(cfg));
     TINYGPT__BUF(a->work, 1, 1, tinygpt__matmul_work_size(threads));
 #undef TINYGPT__BUF
     for (k = 0; k < n; k++) {
@@ -2431,7 +2450,8 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
     /* loss -> logits -> lnf -> residual stream */
     tinygpt__zero(a->dlogits, (size_t)N * V, threads);
     tinygpt__crossentropy_backward(a->dlogits, a->logits, a->targets, N, V, 1.0f / (float)N, threads);
-    tinygpt__linear_backward(a->dbt, g.lm_head, NULL, a->dlogits, a->lnf, w.lm_head, N, C, V, a->work, threads);
+    tinygpt__linear_backward(a->dbt, g.lm_head, NULL, a->dlogits, a->lnf, w.lm_head, N, C, V, a->dw_half, a->work,
+                             threads);
     tinygpt__zero(a->dresid, NC, threads);
     tinygpt__layernorm_backward(a->dresid, g.lnf_w, g.lnf_b, a->ln_sums, a->dbt,
                                 a->resid + (size_t)cfg->n_layer * a->cap_rows * C, w.lnf_w,
@@ -2445,17 +2465,20 @@ TINYGPT_DEF int tinygpt_backward(tinygpt_model *model, tinygpt_error *err)
         /* d(gelu); then d(fc) and the GELU output, recomputed (not stored) for mlp_proj's weight gradient */
         tinygpt__linear_backward_input(a->dgelu, dbranch, pw.mlp_proj_w, N, 4 * C, C, a->work, threads);
         tinygpt__gelu_backward(la.gelu, a->dfc, la.fc, a->dgelu, 4 * NC, threads);
-        tinygpt__linear_backward_weight(gw.mlp_proj_w, gw.mlp_proj_b, dbranch, la.gelu, N, 4 * C, C, a->work,
-                                        threads);
-        tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->work, threads);
+        tinygpt__linear_backward_weight(gw.mlp_proj_w, gw.mlp_proj_b, dbranch, la.gelu, N, 4 * C, C, a->dw_half,
+                                        a->work, threads);
+        tinygpt__linear_backward(a->dbt, gw.fc_w, gw.fc_b, a->dfc, la.ln2, pw.fc_w, N, C, 4 * C, a->dw_half,
+                                 a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln2_w, gw.ln2_b, a->ln_sums, a->dbt, la.resid_mid, pw.ln2_w,
                                     la.ln2_mean, la.ln2_rstd, N, C, threads);
         /* attention branch: dresid now holds d(resid_mid) */
         dbranch = tinygpt__branch_grad(a->branch, a->dresid, NC, p, tinygpt__site_seed(seed, 2 + 3 * l), threads);
-        tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, dbranch, la.atty, pw.proj_w, N, C, C, a->work, threads);
+        tinygpt__linear_backward(a->dbt, gw.proj_w, gw.proj_b, dbranch, la.atty, pw.proj_w, N, C, C, a->dw_half,
+                                 a->work, threads);
         tinygpt__attention_backward(a->dqkv, a->attn_scratch, a->dbt, la.qkv, la.att, B, T, C, H, p,
                                     tinygpt__site_seed(seed, 1 + 3 * l), threads);
-        tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->work, threads);
+        tinygpt__linear_backward(a->dbt, gw.qkv_w, gw.qkv_b, a->dqkv, la.ln1, pw.qkv_w, N, C, 3 * C, a->dw_half,
+                                 a->work, threads);
         tinygpt__layernorm_backward(a->dresid, gw.ln1_w, gw.ln1_b, a->ln_sums, a->dbt, la.resid_in, pw.ln1_w,
                                     la.ln1_mean, la.ln1_rstd, N, C, threads);
     }
@@ -4447,27 +4470,46 @@ static int tinygpt__matmul_threads(double fma, int parts, int threads)
     return threads > parts ? parts : threads;
 }
 
+/* Share `share` of `shares` of the product below, on this thread: C's rows
+   split at MR (or, when A is the smaller operand, C's columns at NR), as a
+   product of its own that packs what it needs itself. A product's sums do
+   not depend on where its tiles are, so no split changes the bits. a_sums
+   goes with the rows; split by columns, every share packs all of A, and the
+   first adds its row sums. */
+static void tinygpt__matmul_share(float *c, tinygpt__view a, tinygpt__view b, const float *bias, float *a_sums,
+                                  int M, int N, int K, int accumulate, float *work, int share, int shares)
+{
+    int by_cols = M < N, unit = by_cols ? TINYGPT_NR : TINYGPT_MR, size = by_cols ? N : M;
+    int parts = (size + unit - 1) / unit;
+    int lo = share * parts / shares * unit, hi = (share + 1) * parts / shares * unit;
+    tinygpt__view part = by_cols ? b : a;
+    if (hi > size) hi = size;
+    if (lo >= hi) return;
+    part.p += (size_t)lo * (by_cols ? b.cs : a.rs);
+    if (by_cols)
+        tinygpt__matmul_blocked(c + lo, (size_t)N, a, part, bias ? bias + lo : NULL, lo == 0 ? a_sums : NULL,
+                                M, hi - lo, K, accumulate, work);
+    else
+        tinygpt__matmul_blocked(c + (size_t)lo * N, (size_t)N, part, b, bias, a_sums ? a_sums + lo : NULL,
+                                hi - lo, N, K, accumulate, work);
+}
+
 /* C[M,N] = A[M,K] B[K,N] (or += when accumulate) (+ bias[N] on every row,
    if not NULL), C row-major with row stride N; tinygpt__matmul without a
    bias. Every product in the model, forward and backward, comes here;
    transposes are expressed by the views' strides. `work` holds
    tinygpt__matmul_work_size(threads) floats.
-   With threads, each computes its own share of C's rows (or, when A is the
-   smaller operand, of C's columns) as a product of its own, packing what it
-   needs itself: one parallel loop per product, nothing shared, no waiting
-   between packing and multiplying. Each parallel loop costs a sleeping
-   thread's wake-up, tens of microseconds on a virtual machine, so a loop per
-   pass over K (a weight gradient makes eight) would cost more than the
-   operand packed twice, the smaller one. The shares split at MR rows or NR
-   columns, and a product's sums do not depend on where its tiles are, so
-   every thread count gives the same bits. a_sums[M], if not NULL, gets A's
-   row sums added, each in k order (by the thread that packs that row; split
-   by columns, every thread packs all of A, and the first one adds them). */
+   With threads, each computes its share (tinygpt__matmul_share): one
+   parallel loop per product, nothing shared, no waiting between packing and
+   multiplying. Each parallel loop costs a sleeping thread's wake-up, tens of
+   microseconds on a virtual machine, so a loop per pass over K (a weight
+   gradient makes eight) would cost more than the operand packed twice, the
+   smaller one. Every thread count gives the same bits. a_sums[M], if not
+   NULL, gets A's row sums added, each in k order. */
 static void tinygpt__matmul_sums(float *c, tinygpt__view a, tinygpt__view b, const float *bias, float *a_sums,
                                  int M, int N, int K, int accumulate, float *work, int threads)
 {
-    int by_cols = M < N, t;
-    int parts = by_cols ? (N + TINYGPT_NR - 1) / TINYGPT_NR : (M + TINYGPT_MR - 1) / TINYGPT_MR;
+    int parts = M < N ? (N + TINYGPT_NR - 1) / TINYGPT_NR : (M + TINYGPT_MR - 1) / TINYGPT_MR, t;
     size_t slice = tinygpt__matmul_work_size_for(1, N, K);
     threads = tinygpt__matmul_threads((double)M * N * K, parts, threads);
     if (K == 0) {
@@ -4486,19 +4528,58 @@ static void tinygpt__matmul_sums(float *c, tinygpt__view a, tinygpt__view b, con
         tinygpt__matmul_blocked(c, (size_t)N, a, b, bias, a_sums, M, N, K, accumulate, work);
         return;
     }
-    TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
-        int unit = by_cols ? TINYGPT_NR : TINYGPT_MR, size = by_cols ? N : M;
-        int lo = t * parts / threads * unit, hi = (t + 1) * parts / threads * unit;
-        tinygpt__view part = by_cols ? b : a;
-        if (hi > size) hi = size;
-        part.p += (size_t)lo * (by_cols ? b.cs : a.rs);
-        if (by_cols)
-            tinygpt__matmul_blocked(c + lo, (size_t)N, a, part, bias ? bias + lo : NULL, lo == 0 ? a_sums : NULL,
-                                    M, hi - lo, K, accumulate, work + (size_t)t * slice);
-        else
-            tinygpt__matmul_blocked(c + (size_t)lo * N, (size_t)N, part, b, bias, a_sums ? a_sums + lo : NULL,
-                                    hi - lo, N, K, accumulate, work + (size_t)t * slice);
-    });
+    TINYGPT__FOR(threads, for (t = 0; t < threads; t++)
+        tinygpt__matmul_share(c, a, b, bias, a_sums, M, N, K, accumulate, work + (size_t)t * slice, t, threads));
+}
+
+/* Products at least this deep run as two halves of K when their caller has
+   room for one more C (tinygpt__matmul_halves; a weight gradient's K is the
+   batch's rows); shallower ones, or of fewer rows than MR, in one. */
+#define TINYGPT__HALVES_MIN_K (2 * TINYGPT__KC)
+
+/* Floats of tinygpt__matmul_halves's `half` for an M x N product. */
+static size_t tinygpt__halves_size(int M, int N)
+{
+    return (size_t)M * N + (size_t)M;
+}
+
+/* C[M,N] += A[M,K] B[K,N] and a_sums[M] += A's row sums (a_sums may be
+   NULL), as two products over the halves of K: the first adds into C, the
+   second goes into `half` (tinygpt__halves_size(M, N) floats), which is then
+   added to C. With threads, half of them take each half of K, so each packs
+   half of A and half of B; split by C's rows instead, every thread would
+   pack all of B (for a weight gradient, 4 MiB of a layer's input). One
+   thread does the same two halves in turn: the same bits. */
+static void tinygpt__matmul_halves(float *c, tinygpt__view a, tinygpt__view b, float *a_sums, int M, int N, int K,
+                                   float *half, float *work, int threads)
+{
+    int k0 = K / 2, parts = M < N ? (N + TINYGPT_NR - 1) / TINYGPT_NR : (M + TINYGPT_MR - 1) / TINYGPT_MR, t;
+    float *half_sums = a_sums ? half + (size_t)M * N : NULL;
+    size_t slice = tinygpt__matmul_work_size_for(1, N, K), i;
+    tinygpt__view a1 = a, b1 = b;  /* the second half */
+    if (K < TINYGPT__HALVES_MIN_K || M < TINYGPT_MR) {
+        tinygpt__matmul_sums(c, a, b, NULL, a_sums, M, N, K, 1, work, threads);
+        return;
+    }
+    a1.p += (size_t)k0 * a.cs;
+    b1.p += (size_t)k0 * b.rs;
+    if (half_sums) memset(half_sums, 0, (size_t)M * sizeof(float));
+    threads = tinygpt__matmul_threads((double)M * N * K, 2 * parts, threads);
+    if (threads == 1) {
+        tinygpt__matmul_blocked(c, (size_t)N, a, b, NULL, a_sums, M, N, k0, 1, work);
+        tinygpt__matmul_blocked(half, (size_t)N, a1, b1, NULL, half_sums, M, N, K - k0, 0, work);
+    } else {
+        int first = (threads + 1) / 2;  /* threads on the first half */
+        TINYGPT__FOR(threads, for (t = 0; t < threads; t++) {
+            if (t < first)
+                tinygpt__matmul_share(c, a, b, NULL, a_sums, M, N, k0, 1, work + (size_t)t * slice, t, first);
+            else
+                tinygpt__matmul_share(half, a1, b1, NULL, half_sums, M, N, K - k0, 0, work + (size_t)t * slice,
+                                      t - first, threads - first);
+        });
+    }
+    for (i = 0; i < (size_t)M * N; i++) c[i] += half[i];
+    for (i = 0; half_sums && i < (size_t)M; i++) a_sums[i] += half_sums[i];
 }
 
 /* C = A B (+ bias on every row), as tinygpt__matmul_sums. */

@@ -168,6 +168,7 @@ static void test_op_linear(int N, int IC, int OC, int with_bias, trng *r)
     linear_ctx c;
     float *dinp = falloc((size_t)N * IC), *dw = falloc((size_t)OC * IC), *db = falloc((size_t)OC);
     float *dinp1 = falloc((size_t)N * IC), *dw1 = falloc((size_t)OC * IC), *db1 = falloc((size_t)OC);
+    float *half = falloc(tinygpt__halves_size(OC, IC));
     double worst = 0.0;
     int n, o, i;
     c.N = N; c.IC = IC; c.OC = OC;
@@ -187,19 +188,19 @@ static void test_op_linear(int N, int IC, int OC, int with_bias, trng *r)
             if (fabs(s - c.out[n * OC + o]) > worst) worst = fabs(s - c.out[n * OC + o]);
         }
     EXPECTF(worst <= 1e-4, "linear forward max error %.3g", worst);
-    tinygpt__linear_backward(dinp, dw, c.bias ? db : NULL, c.R, c.inp, c.w, N, IC, OC, g_work, 1);
+    tinygpt__linear_backward(dinp, dw, c.bias ? db : NULL, c.R, c.inp, c.w, N, IC, OC, half, g_work, 1);
     FD_CHECK("linear.dinp", c.inp, (size_t)N * IC, NULL, 0, dinp, linear_loss, &c, 1e-2f, 1e-3);
     FD_CHECK("linear.dw", c.w, (size_t)OC * IC, NULL, 0, dw, linear_loss, &c, 1e-2f, 1e-3);
     if (c.bias) FD_CHECK("linear.dbias", c.bias, (size_t)OC, NULL, 0, db, linear_loss, &c, 1e-2f, 1e-3);
     memcpy(dinp1, dinp, (size_t)N * IC * sizeof(float));
     memcpy(dw1, dw, (size_t)OC * IC * sizeof(float));
     memcpy(db1, db, (size_t)OC * sizeof(float));
-    tinygpt__linear_backward(dinp, dw, c.bias ? db : NULL, c.R, c.inp, c.w, N, IC, OC, g_work, 1);
+    tinygpt__linear_backward(dinp, dw, c.bias ? db : NULL, c.R, c.inp, c.w, N, IC, OC, half, g_work, 1);
     /* dinp is written, not added to (the input feeds nothing else) */
     EXPECTF(memcmp(dinp1, dinp, (size_t)N * IC * sizeof(float)) == 0, "linear.dinp: a second call changed it");
     CHECK_ADDS("linear.dw", dw1, dw, (size_t)OC * IC);
     if (c.bias) CHECK_ADDS("linear.dbias", db1, db, (size_t)OC);
-    free(dinp); free(dw); free(db); free(dinp1); free(dw1); free(db1);
+    free(dinp); free(dw); free(db); free(dinp1); free(dw1); free(db1); free(half);
     free(c.inp); free(c.w); free(c.bias); free(c.out); free(c.R);
 }
 
@@ -602,6 +603,7 @@ static void test_ops_threads(trng *r)
     float *bias = falloc(OC), *lw = falloc(C), *lb = falloc(C);
     float *o1 = falloc(big), *o2 = falloc(big), *g1 = falloc(big), *g2 = falloc(big), *s1 = falloc(OC), *s2 = falloc(OC);
     float *t1 = falloc(OC), *t2 = falloc(OC), *m1 = falloc(N), *m2 = falloc(N), *r1 = falloc(N), *r2 = falloc(N);
+    float *half = falloc(tinygpt__halves_size(OC, IC));
     float *work2 = falloc(tinygpt__matmul_work_size(2)), *lsums = falloc((size_t)TINYGPT__LN_CHUNKS * 2 * C);
     int32_t *tok = ialloc((size_t)B * T), *tgt = ialloc((size_t)big / V);
     int th;
@@ -615,30 +617,33 @@ static void test_ops_threads(trng *r)
     for (k = 0; k < big / V; k++) tgt[k] = trng_below(r, V);
     EXPECT(n >= TINYGPT__PAR_MIN && (size_t)B * T * C >= TINYGPT__PAR_MIN);
     EXPECT((double)N * IC * OC >= (double)(1L << 24));  /* the linear's product threaded too */
+    EXPECT(N >= TINYGPT__HALVES_MIN_K);                  /* its weight gradient in two halves */
     /* linear, zero weights: the output is the bias in every row; the bias gradient (column sums) */
     for (th = 1; th <= 2; th++) {
         float *out = th == 1 ? o1 : o2, *db = th == 1 ? s1 : s2;
         tinygpt__linear_forward(out, x, wz, bias, N, IC, OC, work2, th);
         memcpy(db, bias, OC * sizeof(float));
-        tinygpt__linear_backward(dxz, dwz, db, y, x, wz, N, IC, OC, work2, th);
+        tinygpt__linear_backward(dxz, dwz, db, y, x, wz, N, IC, OC, half, work2, th);
     }
     for (k = 0; k < (size_t)N; k++) EXPECT(same_floats(o2 + k * OC, bias, OC));
     EXPECT(same_floats(o1, o2, big) && same_floats(s1, s2, OC));
-    /* the bias gradient is dout's column sums, each adding its rows in order, at 1 and 2
-       threads; also when the weight gradient's threads split its columns (OC < IC) */
+    /* the bias gradient is dout's column sums, each adding its rows in order in two halves
+       (N >= TINYGPT__HALVES_MIN_K), the second half's sum added last, at 1 and 2 threads;
+       also when the weight gradient's threads split its columns (OC < IC) */
     {
         int swap;
         for (swap = 0; swap <= 1; swap++) {
             int oc = swap ? IC : OC, ic = swap ? OC : IC;
             for (k = 0; k < (size_t)oc; k++) {
                 size_t q;
-                float e = bias[k];
-                for (q = 0; q < (size_t)N; q++) e += y[q * oc + k];
-                t1[k] = e;
+                float e = bias[k], e2 = 0.0f;
+                for (q = 0; q < (size_t)N / 2; q++) e += y[q * oc + k];
+                for (; q < (size_t)N; q++) e2 += y[q * oc + k];
+                t1[k] = e + e2;
             }
             for (th = 1; th <= 2; th++) {
                 memcpy(s1, bias, oc * sizeof(float));
-                tinygpt__linear_backward(g1, dwz, s1, y, x, wz, N, ic, oc, work2, th);
+                tinygpt__linear_backward(g1, dwz, s1, y, x, wz, N, ic, oc, half, work2, th);
                 EXPECTF(same_floats(s1, t1, oc), "bias gradient, OC = %d, IC = %d, %d thread(s)", oc, ic, th);
             }
         }
@@ -700,7 +705,7 @@ static void test_ops_threads(trng *r)
         EXPECT_NEAR(q1, dot_d(x, x, big), 1e-9 * q1);
     }
     free(x); free(y); free(wz); free(dwz); free(dxz); free(bias); free(lw); free(lb); free(o1); free(o2); free(g1); free(g2);
-    free(lsums);
+    free(lsums); free(half);
     free(s1); free(s2); free(t1); free(t2); free(m1); free(m2); free(r1); free(r2); free(work2); free(tok); free(tgt);
 }
 
@@ -733,6 +738,57 @@ static void test_op_linear_packed(trng *r)
     free(work);
 }
 
+/* tinygpt__matmul_halves (the weight gradients of a large batch): C += A B
+   and A's row sums against double; the same bits at 1, 2 and 3 threads
+   whatever the scratch held; shapes split by C's rows and by its columns. */
+static void test_op_matmul_halves(trng *r)
+{
+    static const int shapes[][3] = {{40, 24, 1100}, {24, 70, 1100}, {TINYGPT_MR, 5, TINYGPT__HALVES_MIN_K}};
+    int s, th;
+    printf("  matmul in two halves of K\n");
+    for (s = 0; s < 3; s++) {
+        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        size_t MN = (size_t)M * N, i, j, k;
+        float *a = falloc((size_t)K * M), *b = falloc((size_t)K * N), *c0 = falloc(MN), *sums0 = falloc((size_t)M);
+        float *c1 = falloc(MN), *s1 = falloc((size_t)M), *c = falloc(MN), *sums = falloc((size_t)M);
+        float *half = falloc(tinygpt__halves_size(M, N)), *work = falloc(tinygpt__matmul_work_size(3));
+        double worst = 0.0, worst_sum = 0.0;
+        tinygpt__view av, bv;
+        av.p = a; av.rs = 1; av.cs = (size_t)M;  /* A = a^T, as a weight gradient's dout^T */
+        bv.p = b; bv.rs = (size_t)N; bv.cs = 1;
+        fill_normal(a, (size_t)K * M, 1, 0, r);
+        fill_normal(b, (size_t)K * N, 1, 0, r);
+        fill_normal(c0, MN, 1, 0, r);
+        fill_normal(sums0, (size_t)M, 1, 0, r);
+        for (th = 1; th <= 3; th++) {
+            float *cc = th == 1 ? c1 : c, *ss = th == 1 ? s1 : sums;
+            for (i = 0; i < tinygpt__halves_size(M, N); i++) half[i] = th == 2 ? 1e9f : -3.0f;  /* scratch only */
+            memcpy(cc, c0, MN * sizeof(float));
+            memcpy(ss, sums0, (size_t)M * sizeof(float));
+            tinygpt__matmul_halves(cc, av, bv, ss, M, N, K, half, work, th);
+            if (th > 1)
+                EXPECTF(same_floats(c, c1, MN) && same_floats(sums, s1, (size_t)M),
+                        "halves %dx%dx%d: %d threads differ from 1", M, N, K, th);
+        }
+        for (i = 0; i < (size_t)M; i++) {
+            double rs = sums0[i], mag = fabs(sums0[i]);
+            for (k = 0; k < (size_t)K; k++) { rs += a[k * M + i]; mag += fabs(a[k * M + i]); }
+            if (fabs(rs - s1[i]) / (mag + 1e-6) > worst_sum) worst_sum = fabs(rs - s1[i]) / (mag + 1e-6);
+            for (j = 0; j < (size_t)N; j++) {
+                double want = c0[i * N + j], m = fabs(c0[i * N + j]);
+                for (k = 0; k < (size_t)K; k++) {
+                    want += (double)a[k * M + i] * b[k * N + j];
+                    m += fabs((double)a[k * M + i] * b[k * N + j]);
+                }
+                if (!(fabs(want - c1[i * N + j]) / (m + 1e-6) <= worst)) worst = fabs(want - c1[i * N + j]) / (m + 1e-6);
+            }
+        }
+        EXPECTF(worst <= 2e-6 && worst_sum <= 2e-6, "halves %dx%dx%d: max rel error %.3g, row sums %.3g", M, N, K,
+                worst, worst_sum);
+        free(a); free(b); free(c0); free(sums0); free(c1); free(s1); free(c); free(sums); free(half); free(work);
+    }
+}
+
 void test_ops(void)
 {
     trng r;
@@ -740,6 +796,8 @@ void test_ops(void)
     test_op_linear(5, 7, 6, 1, &r);
     test_op_linear(9, 20, 33, 1, &r);
     test_op_linear(3, 4, 5, 0, &r);
+    test_op_linear(TINYGPT__HALVES_MIN_K + 6, 3, 8, 1, &r);  /* the weight gradient in two halves */
+    test_op_matmul_halves(&r);
     test_op_linear_packed(&r);
     test_op_layernorm(4, 10, &r);
     test_op_layernorm(100, 20, &r);  /* more rows than TINYGPT__LN_CHUNKS, not a multiple */
