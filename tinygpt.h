@@ -1724,6 +1724,55 @@ static void tinygpt__attention_row(float *y, float *row, const float *q, const f
     tinygpt__axpy_rows(y, row, v, (size_t)hs, t + 1, hs);
 }
 
+/* One head of tinygpt__attention_forward, on the calling thread: q, k = q
+   + C and v = q + 2C its columns of qkv (rows 3C apart), y its columns of
+   out (rows C apart), head_att its stored probabilities, `scratch` this
+   thread's tinygpt__attention_scratch_size(T, hs) floats; drop0 is where the
+   head's dropout sites start. A function of its own, called from the
+   parallel loop: written inside the loop's body, where its scalars are the
+   loop's shared variables, clang 14's code for it ran a head 1.7 times as
+   long on two threads as on one. */
+static void tinygpt__attention_head_forward(float *y, float *head_att, float *scratch, const float *q, int T, int C,
+                                            int hs, float p, uint64_t seed, size_t drop0)
+{
+    int r0, r, s, Tp = (int)tinygpt__att_pad((size_t)T);
+    float scale = 1.0f / sqrtf((float)hs);
+    size_t C3 = (size_t)3 * C;
+    float *score = tinygpt__align64(scratch);                                     /* [rows, ld] */
+    float *w = tinygpt__align64(score + (size_t)TINYGPT__ATT_ROWS * Tp);          /* [rows, ld] */
+    float *kt_packed = tinygpt__align64(w + (size_t)TINYGPT__ATT_ROWS * Tp);
+    float *v_packed = tinygpt__align64(kt_packed + tinygpt__packed_b_size(T, hs));
+    float *ap = tinygpt__align64(v_packed + tinygpt__packed_b_size(hs, T));
+    tinygpt__view kv, vv;
+    kv.p = q + C;     kv.rs = 1;  kv.cs = C3;   /* K^T: hs x T */
+    vv.p = q + 2 * C; vv.rs = C3; vv.cs = 1;    /* V: T x hs */
+    tinygpt__pack_b(kt_packed, kv, 0, hs, 0, T);
+    tinygpt__pack_b(v_packed, vv, 0, T, 0, hs);
+    for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
+        int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
+        int ld = (int)tinygpt__att_pad((size_t)r1);  /* the tiles' row stride */
+        tinygpt__view qv, wv;
+        qv.p = q + (size_t)r0 * C3; qv.rs = C3; qv.cs = 1;
+        tinygpt__matmul_packed_b(score, (size_t)ld, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
+                                 TINYGPT__A_FULL, 0, NULL);
+        for (r = 0; r < rows; r++) {
+            int t = r0 + r, np = (int)tinygpt__att_pad((size_t)t + 1);
+            float *sr = score + (size_t)r * ld, *wr = w + (size_t)r * ld, *pr = head_att + tinygpt__att_row(t);
+            size_t site = drop0 + tinygpt__tri(t);
+            for (s = r1; s < ld; s++) sr[s] = 0.0f;  /* never written by the product */
+            tinygpt__softmax_row(pr, sr, t + 1, scale);
+            if (p > 0.0f)
+                for (s = 0; s < np; s++) wr[s] = pr[s] * tinygpt__dropout_scale(seed, site + (size_t)s, p);
+            else
+                memcpy(wr, pr, tinygpt__att_pad((size_t)t + 1) * sizeof(float));
+            for (s = np; s < r1; s++) wr[s] = 0.0f;
+        }
+        wv.p = w; wv.rs = (size_t)ld; wv.cs = 1;
+        tinygpt__matmul_packed_b(y + (size_t)r0 * C, (size_t)C, wv, v_packed, (size_t)T, NULL, rows, hs, r1, 0, ap,
+                                 TINYGPT__A_LOWER, r0, NULL);
+    }
+}
+
 /* qkv [B,T,3C] -> out [B,T,C]. att [B,H] x tinygpt__att_head_checked(T)
    gets the softmax probabilities before dropout, rows as tinygpt__att_row
    says (p applied with `seed` on the fly). `scratch`
@@ -1737,46 +1786,96 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
                                        int T, int C, int H, float p, uint64_t seed, int threads)
 {
     int hs = C / H, bh, ok = 1;
-    float scale = 1.0f / sqrtf((float)hs);
-    size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
+    size_t per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, r0, r, s, Tp = (int)tinygpt__att_pad((size_t)T);
-        float *score = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, ld] */
-        float *w = tinygpt__align64(score + (size_t)TINYGPT__ATT_ROWS * Tp);             /* [rows, ld] */
-        float *kt_packed = tinygpt__align64(w + (size_t)TINYGPT__ATT_ROWS * Tp);
-        float *v_packed = tinygpt__align64(kt_packed + tinygpt__packed_b_size(T, hs));
-        float *ap = tinygpt__align64(v_packed + tinygpt__packed_b_size(hs, T));
-        float *head_att = att + (size_t)bh * tinygpt__att_row(T), *y = out + (size_t)b * T * C + (size_t)h * hs;
-        const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
-        tinygpt__view kv, vv;
-        kv.p = k; kv.rs = 1;  kv.cs = C3;   /* K^T: hs x T */
-        vv.p = v; vv.rs = C3; vv.cs = 1;    /* V: T x hs */
-        tinygpt__pack_b(kt_packed, kv, 0, hs, 0, T);
-        tinygpt__pack_b(v_packed, vv, 0, T, 0, hs);
-        for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
-            int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
-            int ld = (int)tinygpt__att_pad((size_t)r1);  /* the tiles' row stride */
-            tinygpt__view qv, wv;
-            qv.p = q + (size_t)r0 * C3; qv.rs = C3; qv.cs = 1;
-            tinygpt__matmul_packed_b(score, (size_t)ld, qv, kt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
-                                     TINYGPT__A_FULL, 0, NULL);
-            for (r = 0; r < rows; r++) {
-                int t = r0 + r, np = (int)tinygpt__att_pad((size_t)t + 1);
-                float *sr = score + (size_t)r * ld, *wr = w + (size_t)r * ld, *pr = head_att + tinygpt__att_row(t);
-                size_t drop0 = (size_t)bh * tri + tinygpt__tri(t);
-                for (s = r1; s < ld; s++) sr[s] = 0.0f;  /* never written by the product */
-                tinygpt__softmax_row(pr, sr, t + 1, scale);
-                if (p > 0.0f)
-                    for (s = 0; s < np; s++) wr[s] = pr[s] * tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
-                else
-                    memcpy(wr, pr, tinygpt__att_pad((size_t)t + 1) * sizeof(float));
-                for (s = np; s < r1; s++) wr[s] = 0.0f;
-            }
-            wv.p = w; wv.rs = (size_t)ld; wv.cs = 1;
-            tinygpt__matmul_packed_b(y + (size_t)r0 * C, (size_t)C, wv, v_packed, (size_t)T, NULL, rows, hs, r1, 0, ap,
-                                     TINYGPT__A_LOWER, r0, NULL);
-        }
+        int b = bh / H, h = bh % H;
+        tinygpt__attention_head_forward(out + (size_t)b * T * C + (size_t)h * hs,
+                                        att + (size_t)bh * tinygpt__att_row(T),
+                                        tinygpt__thread_scratch(scratch, per_thread),
+                                        qkv + (size_t)b * T * 3 * C + (size_t)h * hs, T, C, hs, p, seed,
+                                        (size_t)bh * tri);
     });
+}
+
+/* One head of tinygpt__attention_backward, on the calling thread: dq, dk =
+   dq + C and dv = dq + 2C its columns of dqkv, dy its columns of dout, the
+   rest as in tinygpt__attention_head_forward (and, as there, a function of
+   its own so that its scalars are plain arguments). */
+static void tinygpt__attention_head_backward(float *dq, float *scratch, const float *dy, const float *q,
+                                             const float *head_att, int T, int C, int hs, float p, uint64_t seed,
+                                             size_t drop0)
+{
+    int r0, r, s, j, Tp = (int)tinygpt__att_pad((size_t)T);
+    float scale = 1.0f / sqrtf((float)hs);
+    size_t C3 = (size_t)3 * C;
+    float *dw = tinygpt__align64(scratch);                                /* [rows, ld] d(weights) */
+    float *wd = tinygpt__align64(dw + (size_t)TINYGPT__ATT_ROWS * Tp);  /* [rows, ld] weights after dropout */
+    float *ds = tinygpt__align64(wd + (size_t)TINYGPT__ATT_ROWS * Tp);  /* [rows, ld] d(scores) */
+    float *vt_packed = tinygpt__align64(ds + (size_t)TINYGPT__ATT_ROWS * Tp);
+    float *k_packed = tinygpt__align64(vt_packed + tinygpt__packed_b_size(T, hs));
+    float *blk_packed = tinygpt__align64(k_packed + tinygpt__packed_b_size(hs, T));
+    float *ap = tinygpt__align64(blk_packed + tinygpt__packed_b_size(hs, TINYGPT__ATT_ROWS));
+    float *dk = dq + C, *dv = dq + 2 * C;
+    tinygpt__view vt, kv;
+    for (r = 0; r < T; r++) {  /* this head's dQ, dK, dV from zero: written here, not in a pass of its own */
+        memset(dq + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
+        memset(dk + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
+        memset(dv + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
+    }
+    vt.p = q + 2 * C; vt.rs = 1;  vt.cs = C3;   /* V^T: hs x T */
+    kv.p = q + C;     kv.rs = C3; kv.cs = 1;    /* K: T x hs */
+    tinygpt__pack_b(vt_packed, vt, 0, hs, 0, T);
+    tinygpt__pack_b(k_packed, kv, 0, T, 0, hs);
+    for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
+        int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
+        int ld = (int)tinygpt__att_pad((size_t)r1);  /* the tiles' row stride */
+        tinygpt__view av, bv;
+        av.p = dy + (size_t)r0 * C; av.rs = (size_t)C; av.cs = 1;
+        tinygpt__matmul_packed_b(dw, (size_t)ld, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
+                                 TINYGPT__A_FULL, 0, NULL);
+        /* per row, over the padded row (tinygpt__att_pad): past n the
+           probabilities are 0, and so are the weights and dS */
+        for (r = 0; r < rows; r++) {
+            int t = r0 + r, n = t + 1, np = (int)tinygpt__att_pad((size_t)n);
+            const float *pr = head_att + tinygpt__att_row(t);  /* probabilities, zeros past n */
+            float *dwr = dw + (size_t)r * ld, *wdr = wd + (size_t)r * ld, *dsr = ds + (size_t)r * ld;
+            float lane[TINYGPT__LANES] = {0}, dot;
+            size_t site = drop0 + tinygpt__tri(t);
+            for (s = r1; s < ld; s++) dwr[s] = 0.0f;  /* never written by the product */
+            if (p > 0.0f)
+                for (s = 0; s < np; s++) {
+                    float keep = tinygpt__dropout_scale(seed, site + (size_t)s, p);
+                    wdr[s] = pr[s] * keep;
+                    dwr[s] = tinygpt__select(s < n, dwr[s] * keep, 0.0f);
+                }
+            else
+                for (s = 0; s < np; s++) {
+                    wdr[s] = pr[s];
+                    dwr[s] = tinygpt__select(s < n, dwr[s], 0.0f);
+                }
+            /* softmax backward: dot = sum_s P[s] dW[s], in lanes */
+            for (s = 0; s < np; s += TINYGPT__LANES)
+                for (j = 0; j < TINYGPT__LANES; j++) lane[j] += pr[s + j] * dwr[s + j];
+            dot = tinygpt__lanes_total(lane);
+            for (s = 0; s < np; s++) dsr[s] = pr[s] * (dwr[s] - dot) * scale;
+            for (s = np; s < r1; s++) wdr[s] = dsr[s] = 0.0f;
+        }
+        /* dQ rows r0..r1-1 += dS K */
+        av.p = ds; av.rs = (size_t)ld; av.cs = 1;
+        tinygpt__matmul_packed_b(dq + (size_t)r0 * C3, C3, av, k_packed, (size_t)T, NULL, rows, hs, r1, 1, ap,
+                                 TINYGPT__A_LOWER, r0, NULL);
+        /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY (this block's rows of Q, dY) */
+        av.rs = 1; av.cs = (size_t)ld;
+        bv.p = q + (size_t)r0 * C3; bv.rs = C3; bv.cs = 1;
+        tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
+        tinygpt__matmul_packed_b(dk, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
+                                 TINYGPT__A_UPPER, r0, NULL);
+        av.p = wd;
+        bv.p = dy + (size_t)r0 * C; bv.rs = (size_t)C;
+        tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
+        tinygpt__matmul_packed_b(dv, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
+                                 TINYGPT__A_UPPER, r0, NULL);
+    }
 }
 
 /* dqkv = gradient of attention_forward given dout (written, not added to:
@@ -1791,82 +1890,15 @@ static void tinygpt__attention_backward(float *dqkv, float *scratch, const float
                                         int H, float p, uint64_t seed, int threads)
 {
     int hs = C / H, bh, ok = 1;
-    float scale = 1.0f / sqrtf((float)hs);
     size_t C3 = (size_t)3 * C, per_thread = tinygpt__attention_scratch_size(T, hs, &ok), tri = tinygpt__tri(T);
     /* heads share no dqkv entries, so they run in parallel */
     TINYGPT__FOR(TINYGPT__PAR_FMA((double)B * T * T * C, threads), for (bh = 0; bh < B * H; bh++) {
-        int b = bh / H, h = bh % H, r0, r, s, j, Tp = (int)tinygpt__att_pad((size_t)T);
-        float *dw = tinygpt__align64(tinygpt__thread_scratch(scratch, per_thread));  /* [rows, ld] d(weights) */
-        float *wd = tinygpt__align64(dw + (size_t)TINYGPT__ATT_ROWS * Tp);  /* [rows, ld] weights after dropout */
-        float *ds = tinygpt__align64(wd + (size_t)TINYGPT__ATT_ROWS * Tp);  /* [rows, ld] d(scores) */
-        float *vt_packed = tinygpt__align64(ds + (size_t)TINYGPT__ATT_ROWS * Tp);
-        float *k_packed = tinygpt__align64(vt_packed + tinygpt__packed_b_size(T, hs));
-        float *blk_packed = tinygpt__align64(k_packed + tinygpt__packed_b_size(hs, T));
-        float *ap = tinygpt__align64(blk_packed + tinygpt__packed_b_size(hs, TINYGPT__ATT_ROWS));
-        const float *head_att = att + (size_t)bh * tinygpt__att_row(T);
-        const float *q = qkv + (size_t)b * T * C3 + (size_t)h * hs, *k = q + C, *v = q + 2 * C;
-        const float *dy = dout + (size_t)b * T * C + (size_t)h * hs;
-        float *dq = dqkv + (size_t)b * T * C3 + (size_t)h * hs, *dk = dq + C, *dv = dq + 2 * C;
-        tinygpt__view vt, kv;
-        for (r = 0; r < T; r++) {  /* this head's dQ, dK, dV from zero: written here, not in a pass of its own */
-            memset(dq + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
-            memset(dk + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
-            memset(dv + (size_t)r * C3, 0, (size_t)hs * sizeof(float));
-        }
-        vt.p = v; vt.rs = 1;  vt.cs = C3;   /* V^T: hs x T */
-        kv.p = k; kv.rs = C3; kv.cs = 1;    /* K: T x hs */
-        tinygpt__pack_b(vt_packed, vt, 0, hs, 0, T);
-        tinygpt__pack_b(k_packed, kv, 0, T, 0, hs);
-        for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
-            int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
-            int ld = (int)tinygpt__att_pad((size_t)r1);  /* the tiles' row stride */
-            tinygpt__view av, bv;
-            av.p = dy + (size_t)r0 * C; av.rs = (size_t)C; av.cs = 1;
-            tinygpt__matmul_packed_b(dw, (size_t)ld, av, vt_packed, (size_t)hs, NULL, rows, r1, hs, 0, ap,
-                                     TINYGPT__A_FULL, 0, NULL);
-            /* per row, over the padded row (tinygpt__att_pad): past n the
-               probabilities are 0, and so are the weights and dS */
-            for (r = 0; r < rows; r++) {
-                int t = r0 + r, n = t + 1, np = (int)tinygpt__att_pad((size_t)n);
-                const float *pr = head_att + tinygpt__att_row(t);  /* probabilities, zeros past n */
-                float *dwr = dw + (size_t)r * ld, *wdr = wd + (size_t)r * ld, *dsr = ds + (size_t)r * ld;
-                float lane[TINYGPT__LANES] = {0}, dot;
-                size_t drop0 = (size_t)bh * tri + tinygpt__tri(t);
-                for (s = r1; s < ld; s++) dwr[s] = 0.0f;  /* never written by the product */
-                if (p > 0.0f)
-                    for (s = 0; s < np; s++) {
-                        float keep = tinygpt__dropout_scale(seed, drop0 + (size_t)s, p);
-                        wdr[s] = pr[s] * keep;
-                        dwr[s] = tinygpt__select(s < n, dwr[s] * keep, 0.0f);
-                    }
-                else
-                    for (s = 0; s < np; s++) {
-                        wdr[s] = pr[s];
-                        dwr[s] = tinygpt__select(s < n, dwr[s], 0.0f);
-                    }
-                /* softmax backward: dot = sum_s P[s] dW[s], in lanes */
-                for (s = 0; s < np; s += TINYGPT__LANES)
-                    for (j = 0; j < TINYGPT__LANES; j++) lane[j] += pr[s + j] * dwr[s + j];
-                dot = tinygpt__lanes_total(lane);
-                for (s = 0; s < np; s++) dsr[s] = pr[s] * (dwr[s] - dot) * scale;
-                for (s = np; s < r1; s++) wdr[s] = dsr[s] = 0.0f;
-            }
-            /* dQ rows r0..r1-1 += dS K */
-            av.p = ds; av.rs = (size_t)ld; av.cs = 1;
-            tinygpt__matmul_packed_b(dq + (size_t)r0 * C3, C3, av, k_packed, (size_t)T, NULL, rows, hs, r1, 1, ap,
-                                     TINYGPT__A_LOWER, r0, NULL);
-            /* dK rows 0..r1-1 += dS^T Q, dV rows 0..r1-1 += W_dropped^T dY (this block's rows of Q, dY) */
-            av.rs = 1; av.cs = (size_t)ld;
-            bv.p = q + (size_t)r0 * C3; bv.rs = C3; bv.cs = 1;
-            tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
-            tinygpt__matmul_packed_b(dk, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
-                                     TINYGPT__A_UPPER, r0, NULL);
-            av.p = wd;
-            bv.p = dy + (size_t)r0 * C; bv.rs = (size_t)C;
-            tinygpt__pack_b(blk_packed, bv, 0, rows, 0, hs);
-            tinygpt__matmul_packed_b(dv, C3, av, blk_packed, (size_t)rows, NULL, r1, hs, rows, 1, ap,
-                                     TINYGPT__A_UPPER, r0, NULL);
-        }
+        int b = bh / H, h = bh % H;
+        tinygpt__attention_head_backward(dqkv + (size_t)b * T * C3 + (size_t)h * hs,
+                                         tinygpt__thread_scratch(scratch, per_thread),
+                                         dout + (size_t)b * T * C + (size_t)h * hs,
+                                         qkv + (size_t)b * T * C3 + (size_t)h * hs,
+                                         att + (size_t)bh * tinygpt__att_row(T), T, C, hs, p, seed, (size_t)bh * tri);
     });
 }
 
