@@ -2543,7 +2543,9 @@ static const char *tinygpt__tensor_label(const tinygpt__tensor *t, char buf[64])
     return buf;
 }
 
-/* Sum of x[i]^2 in double, in TINYGPT__RUNS runs. */
+/* Sum of x[i]^2 in double, in TINYGPT__RUNS runs, each in eight
+   interleaved partial sums: one running sum is a chain of dependent adds
+   that no compiler may reorder, an add's latency per element. */
 static double tinygpt__sum_squares(const float *x, size_t n, int threads)
 {
     double run[TINYGPT__RUNS], total = 0.0;
@@ -2552,8 +2554,12 @@ static double tinygpt__sum_squares(const float *x, size_t n, int threads)
     TINYGPT__PARALLEL_FOR(TINYGPT__PAR(n, threads))
     for (part = 0; part < TINYGPT__RUNS; part++) {
         size_t i = n / TINYGPT__RUNS * part, end = part == TINYGPT__RUNS - 1 ? n : i + n / TINYGPT__RUNS;
-        double sum = 0.0;
+        double lane[8] = {0}, sum = 0.0;
+        int j;
+        for (; i + 8 <= end; i += 8)
+            for (j = 0; j < 8; j++) lane[j] += (double)x[i + j] * (double)x[i + j];
         for (; i < end; i++) sum += (double)x[i] * (double)x[i];
+        for (j = 0; j < 8; j++) sum += lane[j];
         run[part] = sum;
     }
     for (part = 0; part < TINYGPT__RUNS; part++) total += run[part];
