@@ -1971,6 +1971,24 @@ static void tinygpt__attention_cached(float *out, float *att, tinygpt__kv_cache 
     }
 }
 
+/* A row's sum of exp(l[i] - maxv), maxv its largest logit: the
+   exponentials are tinygpt__exp_of_minus's, which loops vectorise (libm's
+   is a call per logit), a chunk at a time into a buffer whose lanes are
+   then summed. */
+#define TINYGPT__CE_CHUNK 256
+static double tinygpt__sum_exp(const float *l, int V, float maxv)
+{
+    float e[TINYGPT__CE_CHUNK];
+    double sum = 0.0;
+    int i, i0;
+    for (i0 = 0; i0 < V; i0 += TINYGPT__CE_CHUNK) {
+        int c = V - i0 < TINYGPT__CE_CHUNK ? V - i0 : TINYGPT__CE_CHUNK;
+        for (i = 0; i < c; i++) e[i] = tinygpt__exp_of_minus(maxv - l[i0 + i]);
+        sum += tinygpt__lanes_sum(e, c);
+    }
+    return sum;
+}
+
 /* Mean cross-entropy of logits [N,V] against targets [N]; the rows' losses
    are summed in TINYGPT__RUNS runs. */
 static double tinygpt__crossentropy_forward(const float *logits, const int32_t *targets, int N, int V,
@@ -1981,16 +1999,13 @@ static double tinygpt__crossentropy_forward(const float *logits, const int32_t *
     (void)threads;
     TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * V, threads))
     for (part = 0; part < TINYGPT__RUNS; part++) {
-        int n = (int)((long long)N * part / TINYGPT__RUNS), i;
+        int n = (int)((long long)N * part / TINYGPT__RUNS);
         int end = (int)((long long)N * (part + 1) / TINYGPT__RUNS);
         double sum_run = 0.0;
         for (; n < end; n++) {
             const float *l = logits + (size_t)n * V;
-            float maxv = l[0];
-            double sum = 0.0;
-            for (i = 1; i < V; i++) if (l[i] > maxv) maxv = l[i];
-            for (i = 0; i < V; i++) sum += exp((double)(l[i] - maxv));
-            sum_run += log(sum) + (double)maxv - (double)l[targets[n]];
+            float maxv = tinygpt__max_of(l, V);
+            sum_run += log(tinygpt__sum_exp(l, V, maxv)) + (double)maxv - (double)l[targets[n]];
         }
         run[part] = sum_run;
     }
@@ -1998,7 +2013,9 @@ static double tinygpt__crossentropy_forward(const float *logits, const int32_t *
     return total / (double)N;
 }
 
-/* dlogits += (softmax(logits) - onehot(target)) * dloss, dloss = 1/N for a mean. */
+/* dlogits += (softmax(logits) - onehot(target)) * dloss, dloss = 1/N for a
+   mean; the exponentials as in tinygpt__sum_exp, computed again for the
+   second pass. */
 static void tinygpt__crossentropy_backward(float *dlogits, const float *logits, const int32_t *targets,
                                            int N, int V, float dloss, int threads)
 {
@@ -2008,12 +2025,10 @@ static void tinygpt__crossentropy_backward(float *dlogits, const float *logits, 
     for (n = 0; n < N; n++) {
         const float *l = logits + (size_t)n * V;
         float *d = dlogits + (size_t)n * V;
-        float maxv = l[0], sum = 0.0f, inv;
-        int i;
-        for (i = 1; i < V; i++) if (l[i] > maxv) maxv = l[i];
-        for (i = 0; i < V; i++) sum += expf(l[i] - maxv);
-        inv = 1.0f / sum;
-        for (i = 0; i < V; i++) d[i] += (expf(l[i] - maxv) * inv - (i == targets[n] ? 1.0f : 0.0f)) * dloss;
+        float maxv = tinygpt__max_of(l, V), inv = (float)(1.0 / tinygpt__sum_exp(l, V, maxv));
+        int i, target = targets[n];
+        for (i = 0; i < V; i++)
+            d[i] += (tinygpt__exp_of_minus(maxv - l[i]) * inv - tinygpt__select(i == target, 1.0f, 0.0f)) * dloss;
     }
 }
 

@@ -541,6 +541,35 @@ static void test_op_crossentropy(trng *r)
     big[2] = 1000.0f; big[V + 3] = -1000.0f; big[V + 4] = 900.0f;
     EXPECT(finite_d(tinygpt__crossentropy_forward(big, t2, 2, V, 1)));
     EXPECT_NEAR(tinygpt__crossentropy_forward(big, t2, 2, V, 1), ce_from_logits(big, t2, 2, V), 1e-4);
+    /* the gradient against softmax in double: a vocabulary longer than TINYGPT__CE_CHUNK (two chunks), and
+       the large logits above */
+    {
+        enum { W = TINYGPT__CE_CHUNK + 44 };
+        float *lw = falloc(2 * W), *dw = falloc(2 * W);
+        int32_t tw[2] = {3, W - 1};
+        int row, i, pass;
+        double worst = 0.0;
+        fill_normal(lw, 2 * W, 3, 0, r);
+        for (pass = 0; pass < 2; pass++) {
+            const float *lg = pass ? big : lw;
+            const int32_t *tg = pass ? t2 : tw;
+            int n = pass ? V : W;
+            memset(dw, 0, 2 * W * sizeof(float));
+            tinygpt__crossentropy_backward(dw, lg, tg, 2, n, 0.5f, 1);
+            for (row = 0; row < 2; row++) {
+                double mx = lg[row * n], sum = 0.0;
+                for (i = 1; i < n; i++) if (lg[row * n + i] > mx) mx = lg[row * n + i];
+                for (i = 0; i < n; i++) sum += exp((double)lg[row * n + i] - mx);
+                for (i = 0; i < n; i++) {
+                    double want = (exp((double)lg[row * n + i] - mx) / sum - (i == tg[row])) * 0.5;
+                    double e = fabs(dw[row * n + i] - want);
+                    if (!(e <= worst)) worst = e;
+                }
+            }
+        }
+        EXPECTF(worst <= 1e-7, "crossentropy backward against double: max abs error %.3g", worst);
+        free(lw); free(dw);
+    }
 }
 
 /* ---------------------------------------------------------------- gelu: accuracy */
