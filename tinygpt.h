@@ -1415,6 +1415,7 @@ static void tinygpt__layernorm_backward(float *dinp, float *dw, float *db, float
                                         const float *rstd, int N, int C, int threads)
 {
     int chunks = N < TINYGPT__LN_CHUNKS ? N : TINYGPT__LN_CHUNKS, chunk, i;
+    (void)threads;
     TINYGPT__PARALLEL_FOR(TINYGPT__PAR((size_t)N * C, threads))
     for (chunk = 0; chunk < chunks; chunk++) {
         float *sum_b = sums + (size_t)chunk * 2 * C, *sum_w = sum_b + C;

@@ -553,7 +553,7 @@ static void test_op_crossentropy(trng *r)
         for (pass = 0; pass < 2; pass++) {
             const float *lg = pass ? big : lw;
             const int32_t *tg = pass ? t2 : tw;
-            int n = pass ? V : W;
+            int n = pass ? (int)V : (int)W;
             memset(dw, 0, 2 * W * sizeof(float));
             tinygpt__crossentropy_backward(dw, lg, tg, 2, n, 0.5f, 1);
             for (row = 0; row < 2; row++) {
