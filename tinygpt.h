@@ -56,8 +56,9 @@
      sampling        the sampler, the cache's step, the window's slide, generate
      checkpoints     header layout (tinygpt__write_header), the int8 kind, load,
                      views (tinygpt_load_view, tinygpt_sampling_memory), save
-     kernels         speed only: blocked matmul (a share of C per thread),
-                     packing (8 x 8 transposes), vector lanes, exp
+     kernels         speed only: blocked matmul (a share of C per thread, or
+                     a half of K for weight gradients), packing (8 x 8
+                     transposes), vector lanes, exp
 
    Errors: no function prints, exits or asserts on input. Failures return a
    nonzero status and, when the caller passes a tinygpt_error, a message that
