@@ -703,11 +703,7 @@ static double bench_generate_once(tinygpt_model *model, const int32_t *context, 
     return bench_now() - t0;
 }
 
-/* The memory rate cached sampling is measured against: each token streams
-   every parameter once, so a plain sum over the parameters says what tokens/s
-   this machine's memory allows at that moment. Bytes per second over passes
-   lasting at least min_s, after one untimed pass. */
-static volatile float bench_sink;
+static volatile float bench_sink;  /* where the measuring loops' sums go, so that they stay */
 /* The FP32 fused multiply-add peak of one core at the vector width this
    build uses: independent chains of vector FMAs (at least the FMA latency
    times the issue width of the cores seen, 4 x 2), timed for min_s, best of
@@ -765,7 +761,12 @@ static double bench_fma_peak(double min_s)
     return best;
 }
 
-static double bench_read_rate(const float *p, size_t n, double min_s)
+/* The memory rate cached sampling is measured against: each token streams
+   every parameter once, so a plain sum over the parameters says what tokens/s
+   this machine's memory allows at that moment. Passes of that sum over
+   p[0..n) for at least min_s seconds, after one untimed pass: adds the bytes
+   read to *bytes and the time to *seconds. */
+static void bench_read_passes(const float *p, size_t n, double min_s, double *bytes, double *seconds)
 {
     float lane[32] = {0}, sink = 0.0f;  /* 32 sums: not bound by the adds' latency (16 were, at 45 GB/s from L2) */
     double t0 = 0.0;
@@ -777,9 +778,10 @@ static double bench_read_rate(const float *p, size_t n, double min_s)
             for (j = 0; j < 32; j++) lane[j] += p[i + j];
         for (; i < n; i++) sink += p[i];
     }
+    *seconds += bench_now() - t0;
     for (j = 0; j < 32; j++) sink += lane[j];
     bench_sink = sink;  /* the sum is used, so the loop stays */
-    return (double)n * sizeof(float) * k / (bench_now() - t0);
+    *bytes += (double)n * sizeof(float) * k;
 }
 
 /* Bytes a cached token reads, on average over a call that starts from ctx
@@ -801,7 +803,7 @@ typedef struct {
     double tokens_per_s;
     double token_bytes, kv_bytes;  /* with the memory rate: bench_cached_token_bytes of the call */
     int n_new, calls;
-    double read_rate;  /* with the memory rate: median bytes/s of bench_read_rate over the parameters */
+    double read_rate;  /* with the memory rate: median bytes/s of bench_read_passes over the parameters */
     double share;      /* median over runs of tokens/s over what that run's memory rate allows */
 } bench_gen_result;
 
@@ -810,8 +812,10 @@ typedef struct {
    calls per run as make it last min_s. n_new == 0: one call per run, with
    the token count doubled until a call lasts min_s (so a cache's one-off
    prefill is amortised as a long generation would amortise it). With
-   `memory_rate`, each timed run is followed by bench_read_rate's run, so that each
-   share compares two measurements seconds apart. */
+   `memory_rate`, each call is followed by passes of a plain sum over the
+   parameters lasting as long as the call, so that the share compares two
+   rates taken in alternation tens of milliseconds apart: the shared L3
+   cache's rate drifts between seconds by more than the gap measured. */
 static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new, double min_s, int reps,
                                        int memory_rate)
 {
@@ -824,6 +828,7 @@ static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new,
     r.tokens_per_s = -1.0;
     r.read_rate = r.share = r.token_bytes = r.kv_bytes = 0.0;
     r.calls = 1;
+    r.n_new = 0;
     tinygpt_rng_seed(&data, 11);
     bench_random_tokens(context, (size_t)ctx, &data);
     out = (int32_t *)bench_alloc((size_t)cap * sizeof(int32_t));
@@ -842,14 +847,16 @@ static bench_gen_result bench_generate(tinygpt_model *model, int ctx, int n_new,
     r.n_new = n_new;
     for (rep = 0; rep < reps; rep++) {
         t[rep] = 0.0;
+        double read_bytes = 0.0, read_s = 0.0;
         for (k = 0; k < r.calls; k++) {
             double dt = bench_generate_once(model, context, ctx, n_new, 13 + (uint64_t)rep, out);
             if (dt < 0.0) goto done;
             t[rep] += dt;
+            if (memory_rate) bench_read_passes(model->params, model->num_params, dt, &read_bytes, &read_s);
         }
         if (memory_rate) {
             r.token_bytes = bench_cached_token_bytes(model, ctx, n_new, &r.kv_bytes);
-            rate[rep] = bench_read_rate(model->params, model->num_params, min_s);
+            rate[rep] = read_bytes / read_s;
             share[rep] = (double)n_new * r.calls / t[rep] / (rate[rep] / r.token_bytes);
         }
     }
@@ -1253,9 +1260,9 @@ int main(int argc, char **argv)
         printf("   memory: a cached token of the growing row reads %.2f MiB: the %.1f MiB of parameters but the\n"
                "   embedding rows of other characters and positions, and the cached keys and values of the\n"
                "   positions before it (%.2f MiB on average). A plain one-pass sum over the parameters, run after\n"
-               "   each timed run, went at %.1f GB/s (median), %.0f tokens/s at that rate; the cached growing row\n"
-               "   ran at %.0f%% of its own run's rate (median over runs; four streams at once can beat one pass\n"
-               "   when the shared L3 cache is busy)\n",
+               "   each call for as long as the call took, went at %.1f GB/s (median), %.0f tokens/s at that rate;\n"
+               "   the cached growing row ran at %.0f%% of the rate of the sums alternating with it (median over\n"
+               "   runs; four streams at once can beat one pass when the shared L3 cache is busy)\n",
                bench_mib(gen_cached[1].token_bytes), bench_mib(param_bytes),
                bench_mib(gen_cached[1].kv_bytes),
                gen_cached[1].read_rate * 1e-9, gen_cached[1].read_rate / gen_cached[1].token_bytes,
