@@ -92,12 +92,12 @@ static void bench_opts_full(bench_opts *o)
     o->train_warmup = 2;
     o->train_steps = 5;
     o->gen_seconds = 0.8;
-    o->gen_reps = 3;
+    o->gen_reps = 5;
     o->grow_to = SEED_T;
     o->torch_B = SEED_B;
     o->torch_warmup = 2;
     o->torch_steps = 5;
-    o->rounds = 3;
+    o->rounds = 5;
 }
 
 static void bench_opts_quick(bench_opts *o)
@@ -1262,7 +1262,7 @@ int main(int argc, char **argv)
                "   positions before it (%.2f MiB on average). A plain one-pass sum over the parameters, run after\n"
                "   each call for as long as the call took, went at %.1f GB/s (median), %.0f tokens/s at that rate;\n"
                "   the cached growing row ran at %.0f%% of the rate of the sums alternating with it (median over\n"
-               "   runs; four streams at once can beat one pass when the shared L3 cache is busy)\n",
+               "   runs; a few streams at once can beat one pass when the shared L3 cache is busy)\n",
                bench_mib(gen_cached[1].token_bytes), bench_mib(param_bytes),
                bench_mib(gen_cached[1].kv_bytes),
                gen_cached[1].read_rate * 1e-9, gen_cached[1].read_rate / gen_cached[1].token_bytes,
