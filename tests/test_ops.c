@@ -92,7 +92,8 @@ void test_matmul(void)
     trng r;
     int s;
     static const int shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {65, 33, 17}, {4, 16, 1}, {5, 17, 3},
-                                    {64, 1024, 256}, {3, 2, 257}, {63, 1025, 255}, {1, 40, 600}, {2, 9, 64}};
+                                    {64, 1024, 256}, {3, 2, 257}, {63, 1025, 255}, {1, 40, 600}, {2, 9, 64},
+                                    {203, 37, 45}};  /* more rows than a block of A (MC), edges in the last */
     trng_seed(&r, 1);
     for (s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++) {
         /* quick (emulators): N = NC, NC+1 become 40, 41; the edge shape below
