@@ -717,6 +717,9 @@ static void test_ops_threads(trng *r)
         tinygpt__embedding_backward(dwte, dwte + 7 * C, x, tok, B, T, C, th);
     }
     EXPECT(same_floats(o1, o2, (size_t)B * T * C) && same_floats(g1, g2, (size_t)(7 + T) * C));
+    memcpy(g2, y, (size_t)(7 + T) * C * sizeof(float));  /* 3 threads: two share dwte's columns */
+    tinygpt__embedding_backward(g2, g2 + 7 * C, x, tok, B, T, C, 3);
+    EXPECT(same_floats(g1, g2, (size_t)(7 + T) * C));
     /* cross-entropy: the loss (summed in fixed runs) and its gradient */
     {
         int rows = (int)(big / V);
