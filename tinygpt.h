@@ -1591,17 +1591,18 @@ static void tinygpt__embedding_forward(float *out, const int32_t *tokens, const 
     }
 }
 
-/* Columns [c0, c1) of an embedding table's gradient += the rows of dout
-   [N, C], row r going to table row tokens[r] or, with tokens NULL, to its
-   position r % T. */
-static void tinygpt__embedding_add(float *dtable, const float *dout, const int32_t *tokens, int N, int T, int C,
-                                   int c0, int c1)
+/* Columns [c0, c1) of the embeddings' gradients += the rows of dout [N, C]:
+   row r into dwte's row tokens[r] and dwpe's row r % T, rows in order (either
+   table NULL: left out). */
+static void tinygpt__embedding_add(float *dwte, float *dwpe, const float *dout, const int32_t *tokens, int N, int T,
+                                   int C, int c0, int c1)
 {
     int r, i;
     for (r = 0; r < N; r++) {
         const float *d = dout + (size_t)r * C;
-        float *row = dtable + (size_t)(tokens ? tokens[r] : r % T) * C;
-        for (i = c0; i < c1; i++) row[i] += d[i];
+        float *te = dwte ? dwte + (size_t)tokens[r] * C : NULL, *pe = dwpe ? dwpe + (size_t)(r % T) * C : NULL;
+        if (te) for (i = c0; i < c1; i++) te[i] += d[i];
+        if (pe) for (i = c0; i < c1; i++) pe[i] += d[i];
     }
 }
 
@@ -1617,19 +1618,15 @@ static void tinygpt__embedding_backward(float *dwte, float *dwpe, const float *d
     int nt = TINYGPT__PAR((size_t)B * T * C, threads), part;
     TINYGPT__PARALLEL_FOR(nt)
     for (part = 0; part < nt; part++) {
-        int te_parts = (nt + 1) / 2, c0, c1, r, i;
+        int te_parts = (nt + 1) / 2, c0, c1;
         if (nt == 1) {
-            for (r = 0; r < B * T; r++) {
-                const float *d = dout + (size_t)r * C;
-                float *te = dwte + (size_t)tokens[r] * C, *pe = dwpe + (size_t)(r % T) * C;
-                for (i = 0; i < C; i++) { te[i] += d[i]; pe[i] += d[i]; }
-            }
+            tinygpt__embedding_add(dwte, dwpe, dout, tokens, B * T, T, C, 0, C);
         } else if (part < te_parts) {
             tinygpt__col_range(part, te_parts, C, &c0, &c1);
-            tinygpt__embedding_add(dwte, dout, tokens, B * T, T, C, c0, c1);
+            tinygpt__embedding_add(dwte, NULL, dout, tokens, B * T, T, C, c0, c1);
         } else {
             tinygpt__col_range(part - te_parts, nt - te_parts, C, &c0, &c1);
-            tinygpt__embedding_add(dwpe, dout, NULL, B * T, T, C, c0, c1);
+            tinygpt__embedding_add(NULL, dwpe, dout, tokens, B * T, T, C, c0, c1);
         }
     }
 }
