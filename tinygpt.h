@@ -441,20 +441,36 @@ typedef char tinygpt__float_is_binary32[(sizeof(float) == 4 && FLT_MANT_DIG == 2
         TINYGPT__PRAGMA(omp parallel for schedule(dynamic, 1) num_threads(nthreads)) __VA_ARGS__; \
     } else { __VA_ARGS__; } } while (0)
 #else
+#define TINYGPT__PRAGMA(x)
 #define TINYGPT__FOR_DYNAMIC(nthreads, ...) do { (void)(nthreads); __VA_ARGS__; } while (0)
 #define TINYGPT__PARALLEL_FOR(nthreads)
 #define TINYGPT__FOR(nthreads, ...) do { (void)(nthreads); __VA_ARGS__; } while (0)
 #endif
 
+/* The calling thread's number in its team, and the team's size (0 and 1
+   outside a parallel region). */
+static int tinygpt__team_index(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static int tinygpt__team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
 /* The calling thread's slice of a scratch buffer of per_thread floats per thread. */
 static float *tinygpt__thread_scratch(float *base, size_t per_thread)
 {
-#ifdef _OPENMP
-    return base + (size_t)omp_get_thread_num() * per_thread;
-#else
-    (void)per_thread;
-    return base;
-#endif
+    return base + (size_t)tinygpt__team_index() * per_thread;
 }
 
 #if defined(__cplusplus)
@@ -1742,12 +1758,14 @@ static void tinygpt__attention_row(float *y, float *row, const float *q, const f
    + C and v = q + 2C its columns of qkv (rows 3C apart), y its columns of
    out (rows C apart), head_att its stored probabilities, `scratch` this
    thread's tinygpt__attention_scratch_size(T, hs) floats; drop0 is where the
-   head's dropout sites start. A function of its own, called from the
+   head's dropout sites start. Query rows first..T-1 (first a multiple of
+   TINYGPT__ATT_ROWS: a row's sums do not depend on where the rows start).
+   A function of its own, called from the
    parallel loop: written inside the loop's body, where its scalars are the
    loop's shared variables, clang 14's code for it ran a head 1.7 times as
    long on two threads as on one. */
-static void tinygpt__attention_head_forward(float *y, float *head_att, float *scratch, const float *q, int T, int C,
-                                            int hs, float p, uint64_t seed, size_t drop0)
+static void tinygpt__attention_head_forward(float *y, float *head_att, float *scratch, const float *q, int first,
+                                            int T, int C, int hs, float p, uint64_t seed, size_t drop0)
 {
     int r0, r, s, Tp = (int)tinygpt__att_pad((size_t)T);
     float scale = 1.0f / sqrtf((float)hs);
@@ -1762,7 +1780,7 @@ static void tinygpt__attention_head_forward(float *y, float *head_att, float *sc
     vv.p = q + 2 * C; vv.rs = C3; vv.cs = 1;    /* V: T x hs */
     tinygpt__pack_b(kt_packed, kv, 0, hs, 0, T);
     tinygpt__pack_b(v_packed, vv, 0, T, 0, hs);
-    for (r0 = 0; r0 < T; r0 += TINYGPT__ATT_ROWS) {
+    for (r0 = first; r0 < T; r0 += TINYGPT__ATT_ROWS) {
         int r1 = T - r0 < TINYGPT__ATT_ROWS ? T : r0 + TINYGPT__ATT_ROWS, rows = r1 - r0;
         int ld = (int)tinygpt__att_pad((size_t)r1);  /* the tiles' row stride */
         tinygpt__view qv, wv;
@@ -1806,9 +1824,25 @@ static void tinygpt__attention_forward(float *out, float *att, float *scratch, c
         tinygpt__attention_head_forward(out + (size_t)b * T * C + (size_t)h * hs,
                                         att + (size_t)bh * tinygpt__att_row(T),
                                         tinygpt__thread_scratch(scratch, per_thread),
-                                        qkv + (size_t)b * T * 3 * C + (size_t)h * hs, T, C, hs, p, seed,
+                                        qkv + (size_t)b * T * 3 * C + (size_t)h * hs, 0, T, C, hs, p, seed,
                                         (size_t)bh * tri);
     });
+}
+
+/* Query rows first..first+n-1 of one sequence of T (B = 1, dropout off),
+   every head on the calling thread: a thread's share of the prefill
+   (tinygpt__prefill_layers). qkv and out point at row `first`; att is the
+   whole sequence's, as tinygpt__attention_forward lays it out. */
+static void tinygpt__attention_rows_forward(float *out, float *att, float *scratch, const float *qkv, int T,
+                                            int first, int n, int C, int H)
+{
+    int hs = C / H, h, ok = 1;
+    size_t per_thread = tinygpt__attention_scratch_size(T, hs, &ok);
+    const float *seq = qkv - (size_t)first * 3 * C;  /* row 0's, for the keys and values of earlier rows */
+    for (h = 0; h < H; h++)
+        tinygpt__attention_head_forward(out - (size_t)first * C + (size_t)h * hs, att + (size_t)h * tinygpt__att_row(T),
+                                        tinygpt__thread_scratch(scratch, per_thread), seq + (size_t)h * hs, first,
+                                        first + n, C, hs, 0.0f, 0, 0);
 }
 
 /* One head of tinygpt__attention_backward, on the calling thread: dq, dk =
@@ -2253,6 +2287,26 @@ static tinygpt__layer_acts tinygpt__layer_acts_at(const struct tinygpt_acts *a, 
     return la;
 }
 
+/* la's buffers from row r0 on (rows of one sequence); att, the heads'
+   probabilities, is laid out by head, not by row, and stays. */
+static tinygpt__layer_acts tinygpt__layer_acts_from(tinygpt__layer_acts la, size_t r0, size_t C)
+{
+    la.resid_in += r0 * C;
+    la.resid_out += r0 * C;
+    la.resid_mid += r0 * C;
+    la.ln1 += r0 * C;
+    la.ln1_mean += r0;
+    la.ln1_rstd += r0;
+    la.qkv += r0 * 3 * C;
+    la.atty += r0 * C;
+    la.ln2 += r0 * C;
+    la.ln2_mean += r0;
+    la.ln2_rstd += r0;
+    la.fc += r0 * 4 * C;
+    la.gelu += r0 * 4 * C;
+    return la;
+}
+
 /* Dropout sites: 0 = embeddings; for layer l, 1+3l = attention probabilities,
    2+3l = attention projection, 3+3l = MLP projection. */
 static uint64_t tinygpt__site_seed(uint64_t seed, int site)
@@ -2272,6 +2326,8 @@ typedef struct {
     int qkv_only;               /* stop after qkv: the prefill's last layer needs only its keys and values */
     int qkv_given;              /* start at attention: the row's qkv is in place (tinygpt__kv_cache_prefilled) */
     const float *packed;        /* non-NULL: every layer's weights packed (tinygpt__pack_layers), the prefill's */
+    int share;                  /* the block's N rows are rows first_row.. of one sequence of T: a thread's */
+    int first_row;              /* share of the prefill (tinygpt__prefill_layers) */
 } tinygpt__attend;
 
 /* Floats of one layer's four weight matrices packed by tinygpt__pack_weight,
@@ -2334,6 +2390,8 @@ static void tinygpt__block_forward(const tinygpt__layer_acts *la, float *branch,
     if (at->qkv_only) return;
     if (row)
         tinygpt__attention_cached(la->atty, la->att, at->cache, l, la->qkv, C, H);
+    else if (at->share)
+        tinygpt__attention_rows_forward(la->atty, la->att, at->scratch, la->qkv, at->T, at->first_row, N, C, H);
     else
         tinygpt__attention_forward(la->atty, la->att, at->scratch, la->qkv, at->B, at->T, C, H, at->p,
                                    tinygpt__site_seed(at->seed, 1 + 3 * l), threads);
@@ -2398,6 +2456,47 @@ static int tinygpt__check_tokens(const int32_t *ids, size_t n, int V, const char
    not the last layer's outputs: it stops after the last layer's qkv. */
 enum { TINYGPT__FWD_EVAL, TINYGPT__FWD_TRAIN, TINYGPT__FWD_PREFILL };
 
+/* The sampling prefill's layers (one sequence of T rows, dropout off, the
+   weights packed) on threads, in one parallel region: each thread takes a
+   run of rows through every op of every layer, so its rows stay in its own
+   cache, and the threads wait for each other once per layer, between the
+   qkv product and attention, which reads the keys and values of earlier
+   rows. Runs start at multiples of TINYGPT__ATT_ROWS, attention's blocks, so
+   every sum is the one thread's. Op by op, as the other forwards run (a
+   parallel loop per product, the smaller ops on one thread at this size),
+   two threads would wake each other eleven times per prefill and pass every
+   row between their caches. The last layer stops after qkv, as
+   tinygpt__forward's prefill does. */
+static void tinygpt__prefill_layers(tinygpt_model *model, const tinygpt__attend *whole, int T, int threads)
+{
+    const tinygpt_config *cfg = &model->config;
+    struct tinygpt_acts *a = model->acts;
+    int C = cfg->n_embd, blocks = (T + TINYGPT__ATT_ROWS - 1) / TINYGPT__ATT_ROWS;
+    if (threads > blocks) threads = blocks;
+    TINYGPT__PRAGMA(omp parallel num_threads(threads))
+    {
+        int team = tinygpt__team_size(), me = tinygpt__team_index(), l;
+        int r0 = me * blocks / team * TINYGPT__ATT_ROWS, r1 = (me + 1) * blocks / team * TINYGPT__ATT_ROWS;
+        tinygpt__attend at = *whole;
+        if (r1 > T) r1 = T;
+        at.share = 1;
+        at.first_row = r0;
+        for (l = 0; l < cfg->n_layer; l++) {
+            tinygpt__layer_acts la = tinygpt__layer_acts_from(tinygpt__layer_acts_at(a, cfg, l), (size_t)r0, (size_t)C);
+            const tinygpt__layer *pw = &model->names->param_layer[l];
+            float *branch = a->branch + (size_t)r0 * C;
+            at.qkv_only = 1;
+            at.qkv_given = 0;
+            tinygpt__block_forward(&la, branch, pw, NULL, l, &at, r1 - r0, C, cfg->n_head, a->work, 1);
+            TINYGPT__PRAGMA(omp barrier)
+            if (l == cfg->n_layer - 1) break;
+            at.qkv_only = 0;
+            at.qkv_given = 1;
+            tinygpt__block_forward(&la, branch, pw, NULL, l, &at, r1 - r0, C, cfg->n_head, a->work, 1);
+        }
+    }
+}
+
 /* The forward pass; *loss (if targets) in double for exact averaging. */
 static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const int32_t *targets,
                             int B, int T, int mode, const float *packed, double *loss, tinygpt_error *err)
@@ -2448,6 +2547,12 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     at.p = p;
     at.seed = a->dropout_seed;
     at.packed = packed;
+    at.share = 0;
+    at.first_row = 0;
+    if (mode == TINYGPT__FWD_PREFILL && packed && B == 1 && threads > 1 && T >= 2 * TINYGPT__ATT_ROWS) {
+        tinygpt__prefill_layers(model, &at, T, threads);
+        return 0;
+    }
     for (l = 0; l < cfg->n_layer; l++) {
         tinygpt__layer_acts la = tinygpt__layer_acts_at(a, cfg, l);
         at.qkv_only = mode == TINYGPT__FWD_PREFILL && l == cfg->n_layer - 1;

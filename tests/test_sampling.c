@@ -166,6 +166,58 @@ static void test_slide(trng *r)
     tinygpt_model_free(&m);
 }
 
+/* The sampling prefill with threads (tinygpt__prefill_layers: each thread
+   its own rows through every layer) gives one thread's bits: every layer's
+   qkv and the last layer's input, for windows of whole and partial blocks of
+   attention's rows; and the exact slide samples the same tokens. */
+static void test_prefill_threads(trng *r)
+{
+#ifdef _OPENMP
+    tinygpt_model m = zero_model;
+    tinygpt_train_config tc = tc_plain();
+    tinygpt_error err;
+    int32_t seq[100], out[2][40];
+    int lengths[3] = {64, 75, 100}, T = 100, L = 3, C = 24, V, k, th, l, ok = 1;
+    float *packed, *ref[4];
+    size_t rows3 = (size_t)T * 3 * C;
+    if (make_model(&m, "every thread its own rows: 0123456789 abcdefghij", T, L, 2, C, &tc)) return;
+    V = m.config.vocab_size;
+    randomize_params(&m, 0.4f, r);
+    random_tokens(seq, (size_t)T, V, r);
+    packed = falloc(tinygpt__mul((size_t)L, tinygpt__packed_layer_offset(C, 4), &ok));
+    tinygpt__pack_layers(packed, &m);
+    for (l = 0; l <= L; l++) ref[l] = falloc(rows3);
+    for (k = 0; k < 3; k++) {
+        int n = lengths[k], differ = 0;
+        for (th = 1; th <= 3; th++) {
+            m.threads = th;
+            EXPECT_OK(tinygpt__forward(&m, seq, NULL, 1, n, TINYGPT__FWD_PREFILL, packed, NULL, &err), err);
+            for (l = 0; l <= L; l++) {  /* l < L: layer l's qkv; l = L: the last layer's input */
+                tinygpt__layer_acts la = tinygpt__layer_acts_at(m.acts, &m.config, l < L ? l : L - 1);
+                const float *got = l < L ? la.qkv : la.resid_in;
+                size_t bytes = (size_t)n * (l < L ? 3 * C : C) * sizeof(float);
+                if (th == 1) memcpy(ref[l], got, bytes);
+                else if (memcmp(ref[l], got, bytes) != 0) differ++;
+            }
+        }
+        EXPECTF(differ == 0, "prefill of %d rows: %d buffers at 2 or 3 threads differ from 1 thread", n, differ);
+    }
+    for (th = 1; th <= 2; th++) {  /* the window full from the start: a prefill per token */
+        tinygpt_sampler s = tinygpt_sampler_default(9);
+        size_t got = 0;
+        m.threads = th;
+        EXPECT_OK(tinygpt_generate(&m, &s, seq, (size_t)T, 40, out[th - 1], &got, NULL, NULL, &err), err);
+        EXPECT(got == 40);
+    }
+    EXPECTF(memcmp(out[0], out[1], sizeof out[0]) == 0, "exact slide: 2 threads sample other tokens than 1");
+    for (l = 0; l <= L; l++) free(ref[l]);
+    free(packed);
+    tinygpt_model_free(&m);
+#else
+    (void)r;
+#endif
+}
+
 /* The candidates' order against qsort with the same rule: many ties (values
    from a few levels), lengths around each gap of the shell sort. */
 static int reference_before(const void *pa, const void *pb)
@@ -211,6 +263,7 @@ void test_sampling(void)
     cb_state cb;
     trng_seed(&r, 31);
     test_candidate_order(&r);
+    test_prefill_threads(&r);
     if (make_model(&m, "hello world, hello tinygpt. ", T, 1, 2, 16, &tc)) return;
     V = m.config.vocab_size;
     randomize_params(&m, 0.3f, &r);
