@@ -1758,12 +1758,11 @@ static void tinygpt__attention_row(float *y, float *row, const float *q, const f
    + C and v = q + 2C its columns of qkv (rows 3C apart), y its columns of
    out (rows C apart), head_att its stored probabilities, `scratch` this
    thread's tinygpt__attention_scratch_size(T, hs) floats; drop0 is where the
-   head's dropout sites start. Query rows first..T-1 (first a multiple of
-   TINYGPT__ATT_ROWS: a row's sums do not depend on where the rows start).
-   A function of its own, called from the
-   parallel loop: written inside the loop's body, where its scalars are the
-   loop's shared variables, clang 14's code for it ran a head 1.7 times as
-   long on two threads as on one. */
+   head's dropout sites start. Query rows first..T-1, first a multiple of
+   TINYGPT__ATT_ROWS (the blocks, and so the sums, of a call from row 0). A
+   function of its own, called from the parallel loop: written inside the
+   loop's body, where its scalars are the loop's shared variables, clang
+   14's code for it ran a head 1.7 times as long on two threads as on one. */
 static void tinygpt__attention_head_forward(float *y, float *head_att, float *scratch, const float *q, int first,
                                             int T, int C, int hs, float p, uint64_t seed, size_t drop0)
 {
@@ -2326,8 +2325,8 @@ typedef struct {
     int qkv_only;               /* stop after qkv: the prefill's last layer needs only its keys and values */
     int qkv_given;              /* start at attention: the row's qkv is in place (tinygpt__kv_cache_prefilled) */
     const float *packed;        /* non-NULL: every layer's weights packed (tinygpt__pack_layers), the prefill's */
-    int share;                  /* the block's N rows are rows first_row.. of one sequence of T: a thread's */
-    int first_row;              /* share of the prefill (tinygpt__prefill_layers) */
+    int first_row;              /* where the block's rows start when they are fewer than B*T: one thread's
+                                   share of the prefill's single sequence (tinygpt__prefill_layers) */
 } tinygpt__attend;
 
 /* Floats of one layer's four weight matrices packed by tinygpt__pack_weight,
@@ -2390,7 +2389,7 @@ static void tinygpt__block_forward(const tinygpt__layer_acts *la, float *branch,
     if (at->qkv_only) return;
     if (row)
         tinygpt__attention_cached(la->atty, la->att, at->cache, l, la->qkv, C, H);
-    else if (at->share)
+    else if (N < at->B * at->T)
         tinygpt__attention_rows_forward(la->atty, la->att, at->scratch, la->qkv, at->T, at->first_row, N, C, H);
     else
         tinygpt__attention_forward(la->atty, la->att, at->scratch, la->qkv, at->B, at->T, C, H, at->p,
@@ -2464,8 +2463,8 @@ enum { TINYGPT__FWD_EVAL, TINYGPT__FWD_TRAIN, TINYGPT__FWD_PREFILL };
    rows. Runs start at multiples of TINYGPT__ATT_ROWS, attention's blocks, so
    every sum is the one thread's. Op by op, as the other forwards run (a
    parallel loop per product, the smaller ops on one thread at this size),
-   two threads would wake each other eleven times per prefill and pass every
-   row between their caches. The last layer stops after qkv, as
+   each threaded product would wake the other thread and leave half its
+   output in that thread's cache for the next op. The last layer stops after qkv, as
    tinygpt__forward's prefill does. */
 static void tinygpt__prefill_layers(tinygpt_model *model, const tinygpt__attend *whole, int T, int threads)
 {
@@ -2479,7 +2478,6 @@ static void tinygpt__prefill_layers(tinygpt_model *model, const tinygpt__attend 
         int r0 = me * blocks / team * TINYGPT__ATT_ROWS, r1 = (me + 1) * blocks / team * TINYGPT__ATT_ROWS;
         tinygpt__attend at = *whole;
         if (r1 > T) r1 = T;
-        at.share = 1;
         at.first_row = r0;
         for (l = 0; l < cfg->n_layer; l++) {
             tinygpt__layer_acts la = tinygpt__layer_acts_from(tinygpt__layer_acts_at(a, cfg, l), (size_t)r0, (size_t)C);
@@ -2547,7 +2545,6 @@ static int tinygpt__forward(tinygpt_model *model, const int32_t *inputs, const i
     at.p = p;
     at.seed = a->dropout_seed;
     at.packed = packed;
-    at.share = 0;
     at.first_row = 0;
     if (mode == TINYGPT__FWD_PREFILL && packed && B == 1 && threads > 1 && T >= 2 * TINYGPT__ATT_ROWS) {
         tinygpt__prefill_layers(model, &at, T, threads);
