@@ -1189,7 +1189,7 @@ int main(int argc, char **argv)
 
     printf("\n3. PyTorch side by side (bench/bench_torch.py: same model and step, B=%d)\n", o.torch_B);
     if (!o.run_torch) {
-        printf("   n/a: %s -c 'import torch' fails here (Debian: apt-get install python3-torch), or --no-torch\n", o.python);
+        printf("   n/a: %s -c 'import torch' fails here (Debian: apt-get install python3-torch libopenblas0-pthread), or --no-torch\n", o.python);
     } else {
         printf("   %d round%s, each: tinygpt's step (fresh model, %d warm-up + %d timed) then PyTorch's (the same);\n"
                "   ms = median over rounds, ratio = median of the rounds' ratios\n",

@@ -95,6 +95,14 @@ def blas_library():
         return "unknown"
 
 
+def blas_warning(blas):
+    """A warning when PyTorch calls the reference BLAS (Debian's libblas3, in a blas/ directory):
+    its products are plain loops, so the step is many times slower than with an optimised BLAS."""
+    if "/blas/libblas.so" not in blas:
+        return ""
+    return " (the reference BLAS: unoptimised, not a fair comparison; Debian: apt-get install libopenblas0-pthread)"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=1)
@@ -127,7 +135,8 @@ def main():
         if i >= args.warmup:
             times.append(dt)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
-    info = "torch %s, BLAS %s" % (torch.__version__, blas_library())
+    blas = blas_library()
+    info = "torch %s, BLAS %s%s" % (torch.__version__, blas, blas_warning(blas))
     print("RESULT threads=%d torch_threads=%d ms_per_step=%.2f min_ms=%.2f steps=%d loss=%.4f peak_rss_mib=%.1f info=%s"
           % (args.threads, torch.get_num_threads(), 1e3 * statistics.median(times), 1e3 * min(times), len(times),
              loss.item(), rss, info), flush=True)
